@@ -1,0 +1,570 @@
+//! Symbols, indexes and CDF tables to bytes, and back.
+//!
+//! This is CompressAI's `encode_with_indexes` / `decode_with_indexes` contract on top of the
+//! state machine of [`crate::rans`]: symbol `i` is coded with CDF row `indexes[i]`, shifted by
+//! that row's offset. Values outside the row (below 0, or at or above its last regular
+//! symbol) are coded as the row's escape symbol followed by bypass nibbles:
+//!
+//! ```text
+//! v = symbol - offset;  max = size - 2                 (the escape symbol)
+//! v < 0     -> raw = -2v - 1 (odd),      v = max
+//! v >= max  -> raw = 2 (v - max) (even), v = max
+//! escape    -> bypass(n), then the n nibbles of raw, least significant first,
+//!              n = number of nibbles of raw (0 when raw = 0)
+//! ```
+//!
+//! Every argument is validated before any coding happens ([`CdfTable::new`] checks the whole
+//! table once), so the coding loops themselves only check what depends on the data: index
+//! ranges, escape ranges and, when decoding, the stream bounds.
+//!
+//! Decoding needs the symbol whose interval contains a cumulative frequency. CompressAI scans
+//! the row linearly (up to 3133 entries for its Gaussian tables); here a per-row bucket table
+//! gives the answer in one load for almost every symbol (see [`SymbolSearch`]).
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::rans::{Decoder, Encoder, Step, MAX_BYPASS_VALUE, MAX_GROUP, PROB_SCALE};
+
+/// A validated table of CDF rows with their sizes and offsets.
+///
+/// Row `r` is `cdfs[r * stride..][..sizes[r]]`: a strictly increasing CDF from 0 to 65536 whose
+/// last interval (symbol `sizes[r] - 2`) is the escape symbol.
+#[derive(Debug, Clone)]
+pub struct CdfTable<'a> {
+    cdfs: &'a [i32],
+    rows: Vec<Row>,
+}
+
+/// What coding needs of one row, gathered so that a symbol costs one load of metadata.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    /// Position of the row's first entry in `cdfs`.
+    base: usize,
+    /// The escape symbol, `size - 2`: regular symbols are `0..max`.
+    max: u32,
+    offset: i32,
+}
+
+impl<'a> CdfTable<'a> {
+    /// Validates and wraps a row-major table of `sizes.len()` rows of `stride` entries.
+    pub fn new(cdfs: &'a [i32], stride: usize, sizes: &[i32], offsets: &[i32]) -> Result<Self> {
+        let rows = sizes.len();
+        if offsets.len() != rows {
+            return Err(Error::LengthMismatch { what: "offsets", expected: rows, got: offsets.len() });
+        }
+        if cdfs.len() != rows * stride {
+            return Err(Error::LengthMismatch { what: "cdfs", expected: rows * stride, got: cdfs.len() });
+        }
+        let mut prepared = Vec::with_capacity(rows);
+        for (row, (&size, &offset)) in sizes.iter().zip(offsets).enumerate() {
+            if size < 2 || size as usize > stride {
+                return Err(Error::CdfSize { row, size: i64::from(size), max: stride });
+            }
+            let cdf = &cdfs[row * stride..][..size as usize];
+            if cdf[0] != 0 {
+                return Err(Error::CdfStart { row, value: i64::from(cdf[0]) });
+            }
+            if let Some(position) = cdf.windows(2).position(|w| w[1] <= w[0]) {
+                return Err(Error::CdfNotIncreasing {
+                    row,
+                    position: position + 1,
+                    before: i64::from(cdf[position]),
+                    after: i64::from(cdf[position + 1]),
+                });
+            }
+            let last = cdf[cdf.len() - 1];
+            if last != PROB_SCALE as i32 {
+                return Err(Error::CdfEnd { row, position: cdf.len() - 1, value: i64::from(last) });
+            }
+            prepared.push(Row { base: row * stride, max: size as u32 - 2, offset });
+        }
+        Ok(CdfTable { cdfs, rows: prepared })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The valid entries of row `index`, which must be in range.
+    fn cdf(&self, index: usize) -> &'a [i32] {
+        let row = self.rows[index];
+        &self.cdfs[row.base..][..row.max as usize + 2]
+    }
+
+    #[inline(always)]
+    fn row(&self, position: usize, index: i32) -> Result<Row> {
+        // A negative index wraps to a huge usize and fails the lookup too.
+        match self.rows.get(index as usize) {
+            Some(&row) => Ok(row),
+            None => Err(Error::IndexOutOfRange { position, index: i64::from(index), table_len: self.rows() }),
+        }
+    }
+
+    /// The coded interval of `symbol` in row `index`, and the raw escape value if it escapes.
+    #[inline(always)]
+    fn map_symbol(&self, position: usize, symbol: i32, index: i32) -> Result<(Step, Option<u32>)> {
+        let row = self.row(position, index)?;
+        let v = i64::from(symbol) - i64::from(row.offset);
+        if (v as u64) < u64::from(row.max) {
+            let start = self.cdfs[row.base + v as usize] as u32;
+            let freq = self.cdfs[row.base + v as usize + 1] as u32 - start;
+            return Ok((Step::interval(start, freq), None));
+        }
+        self.map_escape(position, symbol, row, v)
+    }
+
+    #[cold]
+    fn map_escape(&self, position: usize, symbol: i32, row: Row, v: i64) -> Result<(Step, Option<u32>)> {
+        let max = i64::from(row.max);
+        let raw = if v < 0 { -2 * v - 1 } else { 2 * (v - max) };
+        let raw = u32::try_from(raw).map_err(|_| Error::SymbolOutOfRange {
+            position,
+            value: i64::from(symbol),
+            offset: i64::from(row.offset),
+        })?;
+        let start = self.cdfs[row.base + row.max as usize] as u32;
+        Ok((Step::interval(start, PROB_SCALE - start), Some(raw)))
+    }
+}
+
+/// Number of bypass nibbles of a raw escape value (0 for 0, at most 8).
+#[inline(always)]
+fn nibbles(raw: u32) -> u32 {
+    (32 - raw.leading_zeros()).div_ceil(4)
+}
+
+/// The bypass steps that follow an escape symbol, in coding order. The nibble count is written
+/// in base-15 unary (15, 15, ..., remainder); a 32-bit value has at most 8 nibbles, so it is
+/// always a single step here.
+#[inline(always)]
+fn escape_steps(raw: u32) -> impl DoubleEndedIterator<Item = Step> {
+    let n = nibbles(raw);
+    debug_assert!(n < MAX_BYPASS_VALUE);
+    std::iter::once(Step::bypass(n)).chain((0..n).map(move |j| Step::bypass((raw >> (4 * j)) & 0xf)))
+}
+
+fn check_lengths(symbols: &[i32], indexes: &[i32]) -> Result<()> {
+    if symbols.len() != indexes.len() {
+        return Err(Error::LengthMismatch { what: "indexes", expected: symbols.len(), got: indexes.len() });
+    }
+    Ok(())
+}
+
+/// Appends the steps of `symbols` to `steps`, in coding order. `first_position` is the
+/// position of `symbols[0]` in the caller's array, for error messages. On error `steps` may
+/// hold part of the symbols' steps.
+fn push_steps(
+    symbols: &[i32],
+    indexes: &[i32],
+    table: &CdfTable,
+    first_position: usize,
+    steps: &mut Vec<Step>,
+) -> Result<()> {
+    steps.reserve(symbols.len());
+    for (i, (&symbol, &index)) in symbols.iter().zip(indexes).enumerate() {
+        let (step, raw) = table.map_symbol(first_position + i, symbol, index)?;
+        steps.push(step);
+        if let Some(raw) = raw {
+            steps.extend(escape_steps(raw));
+        }
+    }
+    Ok(())
+}
+
+/// Encodes `symbols[i]` with CDF row `indexes[i]` into one stream.
+pub fn encode_with_indexes(symbols: &[i32], indexes: &[i32], table: &CdfTable) -> Result<Vec<u8>> {
+    check_lengths(symbols, indexes)?;
+    let mut enc = Encoder::new();
+    // rANS is last-in first-out: the symbols are coded from the last.
+    enc.put_groups_reversed(symbols.len(), |i, group| {
+        let (step, raw) = table.map_symbol(i, symbols[i], indexes[i])?;
+        group[0] = step;
+        match raw {
+            None => Ok(1),
+            Some(raw) => Ok(write_escape(raw, group)),
+        }
+    })?;
+    Ok(enc.finish())
+}
+
+#[cold]
+fn write_escape(raw: u32, group: &mut [Step; MAX_GROUP]) -> usize {
+    let mut count = 1;
+    for step in escape_steps(raw) {
+        group[count] = step;
+        count += 1;
+    }
+    count
+}
+
+/// Encodes each row of `symbols` / `indexes` (both `streams * len`, row-major) as its own
+/// stream, in parallel. The result does not depend on the number of threads.
+pub fn encode_batch(symbols: &[i32], indexes: &[i32], streams: usize, table: &CdfTable) -> Result<Vec<Vec<u8>>> {
+    check_lengths(symbols, indexes)?;
+    let len = split_len(symbols.len(), streams)?;
+    if streams <= 1 || len == 0 {
+        return (0..streams).map(|s| encode_with_indexes(&symbols[s * len..][..len], &indexes[s * len..][..len], table)).collect();
+    }
+    symbols
+        .par_chunks(len)
+        .zip(indexes.par_chunks(len))
+        .map(|(s, i)| encode_with_indexes(s, i, table))
+        .collect()
+}
+
+fn split_len(total: usize, streams: usize) -> Result<usize> {
+    if streams == 0 {
+        return if total == 0 {
+            Ok(0)
+        } else {
+            Err(Error::InvalidArgument { what: "streams", message: "0 streams for a non-empty input".into() })
+        };
+    }
+    if total % streams != 0 {
+        return Err(Error::InvalidArgument {
+            what: "symbols",
+            message: format!("{total} symbols cannot be split into {streams} equal streams"),
+        });
+    }
+    Ok(total / streams)
+}
+
+/// Steps collected over several calls and encoded at once, as CompressAI's `BufferedRansEncoder`.
+#[derive(Debug, Default)]
+pub struct BufferedEncoder {
+    steps: Vec<Step>,
+}
+
+impl BufferedEncoder {
+    /// An empty encoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends symbols; nothing is appended if any argument is invalid.
+    pub fn push(&mut self, symbols: &[i32], indexes: &[i32], table: &CdfTable) -> Result<()> {
+        check_lengths(symbols, indexes)?;
+        let before = self.steps.len();
+        push_steps(symbols, indexes, table, 0, &mut self.steps).inspect_err(|_| self.steps.truncate(before))
+    }
+
+    /// Encodes everything pushed so far into one stream and empties the buffer.
+    pub fn flush(&mut self) -> Vec<u8> {
+        let mut enc = Encoder::new();
+        enc.put_reversed(&self.steps);
+        self.steps.clear();
+        enc.finish()
+    }
+}
+
+/// Finds the symbol, and its interval, of a cumulative frequency in a CDF row.
+///
+/// The decoder's state depends on the interval of the previous symbol, so this search sits on
+/// the critical path of every symbol. Each row's `[0, 65536)` is split into `2^LOOKUP_BITS`
+/// buckets; a bucket inside one symbol's interval stores that interval (start and frequency)
+/// directly, so one load resolves it. Buckets that straddle a boundary store their first
+/// symbol, and the search steps forward from it. Building the buckets touches every row, so
+/// small decodes (fewer symbols than buckets) binary-search the row instead; both give the
+/// same answer.
+#[derive(Debug)]
+pub struct SymbolSearch {
+    /// Per bucket, `start | (freq - 1) << 16`, or [`STRADDLES`]. Empty for binary search.
+    intervals: Vec<u32>,
+    /// Per bucket, the symbol at the bucket's start.
+    symbols: Vec<u16>,
+}
+
+const LOOKUP_BITS: u32 = 11;
+const LOOKUP_SHIFT: u32 = 16 - LOOKUP_BITS;
+/// Marks a bucket that straddles a symbol boundary: `start = 65535` with `freq = 65536` can't
+/// be a real interval.
+const STRADDLES: u32 = u32::MAX;
+
+impl SymbolSearch {
+    /// Prepares the search for decoding `symbols` symbols with `table`.
+    pub fn new(table: &CdfTable, symbols: usize) -> Self {
+        let buckets = table.rows() << LOOKUP_BITS;
+        if symbols < buckets / 4 {
+            return SymbolSearch { intervals: Vec::new(), symbols: Vec::new() };
+        }
+        let mut intervals = vec![0u32; buckets];
+        let mut first = vec![0u16; buckets];
+        let width = 1i32 << LOOKUP_SHIFT;
+        for row in 0..table.rows() {
+            let cdf = table.cdf(row);
+            let range = row << LOOKUP_BITS..(row + 1) << LOOKUP_BITS;
+            let mut s = 0usize;
+            for (b, (interval, symbol)) in intervals[range.clone()].iter_mut().zip(&mut first[range]).enumerate() {
+                let lo = b as i32 * width;
+                while cdf[s + 1] <= lo {
+                    s += 1;
+                }
+                // A strictly increasing row from 0 to 65536 has at most 65536 symbols.
+                *symbol = s as u16;
+                *interval = if cdf[s + 1] >= lo + width {
+                    cdf[s] as u32 | ((cdf[s + 1] - cdf[s] - 1) as u32) << 16
+                } else {
+                    STRADDLES
+                };
+            }
+        }
+        SymbolSearch { intervals, symbols: first }
+    }
+
+    /// The symbol `s` of row `index` with `cdf[s] <= cum < cdf[s + 1]`, and that interval.
+    #[inline(always)]
+    fn find(&self, table: &CdfTable, row: Row, index: usize, cum: u32) -> (u32, u32, u32) {
+        let cdf = &table.cdfs[row.base..][..row.max as usize + 2];
+        let cum_i = cum as i32;
+        let s = if self.intervals.is_empty() {
+            cdf.partition_point(|&c| c <= cum_i) - 1
+        } else {
+            let bucket = (index << LOOKUP_BITS) | (cum >> LOOKUP_SHIFT) as usize;
+            let interval = self.intervals[bucket];
+            let s = usize::from(self.symbols[bucket]);
+            if interval != STRADDLES {
+                return (s as u32, interval & 0xffff, (interval >> 16) + 1);
+            }
+            let mut s = s;
+            while cdf[s + 1] <= cum_i {
+                s += 1;
+            }
+            s
+        };
+        (s as u32, cdf[s] as u32, (cdf[s + 1] - cdf[s]) as u32)
+    }
+}
+
+/// Decodes `out.len()` symbols with the rows `indexes` from `dec`.
+pub fn decode_into(
+    dec: &mut Decoder,
+    indexes: &[i32],
+    table: &CdfTable,
+    search: &SymbolSearch,
+    out: &mut [i32],
+) -> Result<()> {
+    if indexes.len() != out.len() {
+        return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
+    }
+    for (i, (&index, value)) in indexes.iter().zip(out.iter_mut()).enumerate() {
+        let row = table.row(i, index)?;
+        let (s, start, freq) = search.find(table, row, index as usize, dec.peek());
+        dec.advance(start, freq)?;
+        *value = if s < row.max {
+            // Overflow is impossible for a stream encoded with these offsets.
+            (s as i32).checked_add(row.offset).ok_or(Error::CorruptStream("a decoded value does not fit 32 bits"))?
+        } else {
+            decode_escape(dec, row)?
+        };
+    }
+    Ok(())
+}
+
+#[cold]
+fn decode_escape(dec: &mut Decoder, row: Row) -> Result<i32> {
+    let mut n = 0;
+    loop {
+        let v = dec.read_bypass()?;
+        n += v;
+        if v != MAX_BYPASS_VALUE || n > 8 {
+            break;
+        }
+    }
+    if n > 8 {
+        return Err(Error::CorruptStream("an escape longer than 32 bits"));
+    }
+    let mut raw = 0u32;
+    for j in 0..n {
+        raw |= dec.read_bypass()? << (4 * j);
+    }
+    let half = i64::from(raw >> 1);
+    let v = if raw & 1 == 1 { -half - 1 } else { half + i64::from(row.max) };
+    i32::try_from(v + i64::from(row.offset)).map_err(|_| Error::CorruptStream("an escaped value does not fit 32 bits"))
+}
+
+/// Decodes a whole stream and checks that it was consumed exactly.
+pub fn decode_with_indexes(data: &[u8], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
+    let search = SymbolSearch::new(table, indexes.len());
+    decode_stream_with(data, indexes, table, &search, out)
+}
+
+fn decode_stream_with(
+    data: &[u8],
+    indexes: &[i32],
+    table: &CdfTable,
+    search: &SymbolSearch,
+    out: &mut [i32],
+) -> Result<()> {
+    let mut dec = Decoder::new(data)?;
+    decode_into(&mut dec, indexes, table, search, out)?;
+    dec.finish()
+}
+
+/// Decodes one stream per row of `indexes` / `out` (both `streams.len() * len`), in parallel.
+pub fn decode_batch(streams: &[&[u8]], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
+    if indexes.len() != out.len() {
+        return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
+    }
+    let len = split_len(out.len(), streams.len())?;
+    let search = SymbolSearch::new(table, out.len());
+    if streams.len() <= 1 || len == 0 {
+        return streams
+            .iter()
+            .enumerate()
+            .try_for_each(|(s, data)| decode_stream_with(data, &indexes[s * len..][..len], table, &search, &mut out[s * len..][..len]));
+    }
+    out.par_chunks_mut(len)
+        .zip(indexes.par_chunks(len))
+        .zip(streams.par_iter())
+        .try_for_each(|((out, indexes), data)| decode_stream_with(data, indexes, table, &search, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOLDEN_CDF: [i32; 5] = [0, 16367, 49102, 65469, 65536];
+
+    fn golden_table() -> CdfTable<'static> {
+        CdfTable::new(&GOLDEN_CDF, 5, &[5], &[0]).unwrap()
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn golden_streams_match_compressai() {
+        let table = golden_table();
+        let cases: [(&[i32], &str); 6] = [
+            (&[0, 1, 2], "8b25ac0c10000000"),
+            (&[1; 10], "fa78a72f05020000"),
+            (&[1, 1, -1], "617b04a93ea80700"),
+            (&[1, 1, 3], "4faf8fea837a0000"),
+            (&[1, 1, 7], "547c08a93ea80700"),
+            (&[1, 1, 40], "94be5190ea837a00"),
+        ];
+        for (symbols, expected) in cases {
+            let indexes = vec![0; symbols.len()];
+            let bytes = encode_with_indexes(symbols, &indexes, &table).unwrap();
+            assert_eq!(hex(&bytes), expected, "symbols {symbols:?}");
+            let mut out = vec![0; symbols.len()];
+            decode_with_indexes(&bytes, &indexes, &table, &mut out).unwrap();
+            assert_eq!(out, symbols);
+        }
+    }
+
+    #[test]
+    fn buffered_pushes_equal_one_shot_encoding() {
+        let table = golden_table();
+        let symbols = [0, 1, 2, -5, 300, 1, 1, 2, 0, i32::MIN, i32::MAX];
+        let indexes = [0; 11];
+        let mut buffered = BufferedEncoder::new();
+        buffered.push(&symbols[..4], &indexes[..4], &table).unwrap();
+        buffered.push(&symbols[4..], &indexes[4..], &table).unwrap();
+        assert_eq!(buffered.flush(), encode_with_indexes(&symbols, &indexes, &table).unwrap());
+        assert_eq!(buffered.flush(), encode_with_indexes(&[], &[], &table).unwrap());
+    }
+
+    #[test]
+    fn extreme_escapes_round_trip() {
+        let table = golden_table();
+        let symbols = [i32::MIN, i32::MAX, -1, 3, 4, i32::MIN + 1, i32::MAX - 3];
+        let indexes = [0; 7];
+        let bytes = encode_with_indexes(&symbols, &indexes, &table).unwrap();
+        let mut out = [0; 7];
+        decode_with_indexes(&bytes, &indexes, &table, &mut out).unwrap();
+        assert_eq!(out, symbols);
+    }
+
+    #[test]
+    fn single_entry_pmf_escapes_everything() {
+        // pmf [1.0] -> CDF [0, 65536]: symbol 0 is the escape symbol, every value is escaped.
+        let table = CdfTable::new(&[0, 65536], 2, &[2], &[-3]).unwrap();
+        let symbols = [-3, 0, 5, -100];
+        let indexes = [0; 4];
+        let bytes = encode_with_indexes(&symbols, &indexes, &table).unwrap();
+        let mut out = [0; 4];
+        decode_with_indexes(&bytes, &indexes, &table, &mut out).unwrap();
+        assert_eq!(out, symbols);
+    }
+
+    #[test]
+    fn symbol_too_far_outside_is_an_error_not_a_wrap() {
+        let table = CdfTable::new(&GOLDEN_CDF, 5, &[5], &[-10]).unwrap();
+        let err = encode_with_indexes(&[i32::MAX], &[0], &table).unwrap_err();
+        assert!(matches!(err, Error::SymbolOutOfRange { position: 0, .. }), "{err}");
+        let table = CdfTable::new(&GOLDEN_CDF, 5, &[5], &[10]).unwrap();
+        let err = encode_with_indexes(&[i32::MIN], &[0], &table).unwrap_err();
+        assert!(matches!(err, Error::SymbolOutOfRange { position: 0, .. }), "{err}");
+    }
+
+    #[test]
+    fn invalid_tables_are_rejected() {
+        let bad = |cdf: &[i32], size: i32| CdfTable::new(cdf, cdf.len(), &[size], &[0]).unwrap_err();
+        assert!(matches!(bad(&[0, 65536], 1), Error::CdfSize { .. }));
+        assert!(matches!(bad(&[0, 65536], 3), Error::CdfSize { .. }));
+        assert!(matches!(bad(&[1, 65536], 2), Error::CdfStart { .. }));
+        assert!(matches!(bad(&[0, 5, 5, 65536], 4), Error::CdfNotIncreasing { row: 0, position: 2, .. }));
+        assert!(matches!(bad(&[0, 5, 65535], 3), Error::CdfEnd { .. }));
+        assert!(matches!(
+            CdfTable::new(&[0, 65536], 2, &[2], &[]).unwrap_err(),
+            Error::LengthMismatch { what: "offsets", .. }
+        ));
+        assert!(matches!(
+            CdfTable::new(&[0, 65536, 0], 2, &[2], &[0]).unwrap_err(),
+            Error::LengthMismatch { what: "cdfs", .. }
+        ));
+    }
+
+    #[test]
+    fn out_of_range_indexes_are_rejected_when_encoding_and_decoding() {
+        let table = golden_table();
+        for index in [1, -1, i32::MAX] {
+            let err = encode_with_indexes(&[0, 0], &[0, index], &table).unwrap_err();
+            assert!(matches!(err, Error::IndexOutOfRange { position: 1, .. }), "{err}");
+            let bytes = encode_with_indexes(&[0, 0], &[0, 0], &table).unwrap();
+            let err = decode_with_indexes(&bytes, &[0, index], &table, &mut [0; 2]).unwrap_err();
+            assert!(matches!(err, Error::IndexOutOfRange { position: 1, .. }), "{err}");
+        }
+        let mut buffered = BufferedEncoder::new();
+        buffered.push(&[1], &[0], &table).unwrap();
+        assert!(buffered.push(&[1, 2], &[0, 5], &table).is_err());
+        assert_eq!(buffered.flush(), encode_with_indexes(&[1], &[0], &table).unwrap());
+    }
+
+    #[test]
+    fn batches_equal_separate_streams() {
+        let table = golden_table();
+        let symbols: Vec<i32> = (0..3000).map(|i| (i * 7919 % 11) - 3).collect();
+        let indexes = vec![0; 3000];
+        let streams = encode_batch(&symbols, &indexes, 3, &table).unwrap();
+        for (s, bytes) in streams.iter().enumerate() {
+            assert_eq!(bytes, &encode_with_indexes(&symbols[s * 1000..][..1000], &indexes[..1000], &table).unwrap());
+        }
+        let refs: Vec<&[u8]> = streams.iter().map(Vec::as_slice).collect();
+        let mut out = vec![0; 3000];
+        decode_batch(&refs, &indexes, &table, &mut out).unwrap();
+        assert_eq!(out, symbols);
+        assert!(encode_batch(&symbols, &indexes, 7, &table).is_err());
+    }
+
+    #[test]
+    fn lookup_and_binary_search_find_the_same_symbols() {
+        let cdf: Vec<i32> = vec![0, 1, 2, 3, 100, 101, 30000, 65535, 65536];
+        let sizes = [cdf.len() as i32];
+        let table = CdfTable::new(&cdf, cdf.len(), &sizes, &[0]).unwrap();
+        let lookup = SymbolSearch::new(&table, usize::MAX);
+        let binary = SymbolSearch::new(&table, 0);
+        assert!(!lookup.intervals.is_empty() && binary.intervals.is_empty());
+        let row = table.rows[0];
+        for cum in 0..65536 {
+            let (s, start, freq) = lookup.find(&table, row, 0, cum);
+            assert_eq!((s, start, freq), binary.find(&table, row, 0, cum));
+            assert_eq!((start, freq), (cdf[s as usize] as u32, (cdf[s as usize + 1] - cdf[s as usize]) as u32));
+            assert!(start <= cum && cum < start + freq);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! tinify's native core: the integer and serial work of learned image compression.
+//!
+//! * [`cdf`]: probability mass functions to quantized CDF tables (CompressAI-identical);
+//! * [`rans`]: the rANS state machine (64-bit state, 32-bit words, 16-bit precision);
+//! * [`coder`]: symbols + indexes + CDF tables to byte streams and back, with escape coding;
+//!
+//! These modules know nothing of Python. The `python` feature adds the PyO3 binding layer,
+//! `tinify._core`, which converts numpy arrays, releases the GIL and maps [`Error`] to
+//! Python exceptions.
+
+pub mod cdf;
+pub mod coder;
+pub mod error;
+pub mod rans;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{Error, Result};

@@ -1,0 +1,394 @@
+//! The rANS state machine: one encode step, one decode step, and 4-bit bypass steps.
+//!
+//! This module knows nothing of CDF tables or symbols; [`crate::coder`] maps symbols to the
+//! intervals coded here. The variant is the 64-bit one of Fabian Giesen's `ryg_rans`
+//! (`rans64.h`), as used by CompressAI, so that streams are byte-compatible:
+//!
+//! * state `x` in `[L, L << 32)` with `L = 2^31`, renormalised in 32-bit words;
+//! * probabilities at 16-bit precision;
+//! * bypass steps of 4 bits (an encode step with frequency 1 at 4-bit precision);
+//! * the encoder runs backwards over the symbols; the output is the final state as two words
+//!   `[x_lo, x_hi]` followed by the renormalisation words, last emitted first, every word
+//!   little-endian.
+//!
+//! Unlike the reference coder, the decoder checks every read against the end of the input,
+//! rejects states that no encoder can produce, and can prove a stream was consumed exactly.
+//!
+//! References: J. Duda, "Asymmetric numeral systems: entropy coding combining speed of Huffman
+//! coding with compression rate of arithmetic coding", arXiv:1311.2540, 2013; F. Giesen,
+//! "Interleaved entropy coders", arXiv:1402.3392, 2014 (and `ryg_rans`).
+
+use crate::error::{Error, Result};
+
+/// Bits of probability precision: CDFs end at `1 << PRECISION`.
+pub const PRECISION: u32 = 16;
+/// Total frequency of a CDF row.
+pub const PROB_SCALE: u32 = 1 << PRECISION;
+/// Lower bound of the normalised state interval.
+pub const STATE_LOWER_BOUND: u64 = 1 << 31;
+/// Bits written by one bypass step.
+pub const BYPASS_BITS: u32 = 4;
+/// Largest value of one bypass step.
+pub const MAX_BYPASS_VALUE: u32 = (1 << BYPASS_BITS) - 1;
+
+const PROB_MASK: u64 = PROB_SCALE as u64 - 1;
+const BYPASS_MASK: u64 = MAX_BYPASS_VALUE as u64;
+/// A bypass step renormalises once the state reaches `((L >> 4) << 32) * 1`.
+const BYPASS_STATE_MAX: u64 = (STATE_LOWER_BOUND >> BYPASS_BITS) << 32;
+/// An encode step of frequency `f` renormalises once the state reaches `f * FREQ_STATE_MAX`.
+const FREQ_STATE_MAX: u64 = (STATE_LOWER_BOUND >> PRECISION) << 32;
+
+/// One encoder step: a CDF interval `[start, start + freq)`, or a bypass value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    start: u32,
+    /// 0 marks a bypass step carrying `start` (a real interval has `freq >= 1`).
+    freq: u32,
+}
+
+impl Step {
+    /// A coded interval. Requires `1 <= freq` and `start + freq <= PROB_SCALE`.
+    #[inline(always)]
+    pub fn interval(start: u32, freq: u32) -> Self {
+        debug_assert!(freq >= 1 && start + freq <= PROB_SCALE);
+        Step { start, freq }
+    }
+
+    /// A raw 4-bit value. Requires `value <= MAX_BYPASS_VALUE`.
+    #[inline(always)]
+    pub fn bypass(value: u32) -> Self {
+        debug_assert!(value <= MAX_BYPASS_VALUE);
+        Step { start: value, freq: 0 }
+    }
+}
+
+/// The encoder.
+///
+/// rANS decodes in the reverse order of encoding, so the coder feeds the steps of the last
+/// symbol first: [`Encoder::put_reversed`] encodes a slice of steps from its end.
+#[derive(Debug)]
+pub struct Encoder {
+    state: u64,
+    /// Renormalisation words in the order they were emitted: `words[..len]`.
+    words: Vec<u32>,
+    len: usize,
+    reciprocals: &'static [Reciprocal],
+}
+
+impl Default for Encoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Encoder {
+    /// A fresh encoder, in the initial state `L`.
+    pub fn new() -> Self {
+        Encoder { state: STATE_LOWER_BOUND, words: Vec::new(), len: 0, reciprocals: reciprocals() }
+    }
+
+    /// Encodes `steps[n - 1]`, then `steps[n - 2]`, ..., then `steps[0]`.
+    pub fn put_reversed(&mut self, steps: &[Step]) {
+        let result: Result<()> = self.put_groups_reversed(steps.len(), |i, group| {
+            group[0] = steps[i];
+            Ok(1)
+        });
+        debug_assert!(result.is_ok());
+    }
+
+    /// Encodes groups of steps, group `n - 1` first, each group from its last step.
+    ///
+    /// `group_of(i, buffer)` writes the steps of group `i` (a symbol and its escape steps) in
+    /// coding order into `buffer` and returns how many it wrote. Mapping a symbol and coding it
+    /// in one loop lets the processor overlap the mapping with the state's dependency chain.
+    #[inline(always)]
+    pub fn put_groups_reversed<E>(
+        &mut self,
+        n: usize,
+        mut group_of: impl FnMut(usize, &mut [Step; MAX_GROUP]) -> Result<usize, E>,
+    ) -> Result<(), E> {
+        let reciprocals = self.reciprocals;
+        // The state and the length stay in registers for the whole loop; only the buffer
+        // is touched by the (cold) reallocation.
+        let (mut x, mut len) = (self.state, self.len);
+        let mut group = [Step::bypass(0); MAX_GROUP];
+        let mut result = Ok(());
+        for i in (0..n).rev() {
+            let count = match group_of(i, &mut group) {
+                Ok(count) => count,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            if self.words.len() < len + MAX_GROUP {
+                grow(&mut self.words, len + MAX_GROUP);
+            }
+            for step in group[..count].iter().rev() {
+                let x_max = if step.freq == 0 { BYPASS_STATE_MAX } else { FREQ_STATE_MAX * u64::from(step.freq) };
+                // Renormalisation happens at random, about once per 32 bits of output, so it
+                // is branch-free: the word is always stored, and kept only if x overflows.
+                let emit = x >= x_max;
+                self.words[len] = x as u32;
+                len += usize::from(emit);
+                x = if emit { x >> 32 } else { x };
+                x = if step.freq == 0 {
+                    (x << BYPASS_BITS) | u64::from(step.start)
+                } else {
+                    let r = reciprocals[step.freq as usize];
+                    let q = ((u128::from(x) * u128::from(r.rcp)) >> 64) as u64 >> r.shift;
+                    x + u64::from(step.start) + u64::from(r.bias) + q * u64::from(PROB_SCALE - step.freq)
+                };
+            }
+        }
+        (self.state, self.len) = (x, len);
+        result
+    }
+
+    /// Writes the stream: final state (low word, high word), then the words, last emitted first.
+    pub fn finish(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 * (self.len + 2));
+        out.extend_from_slice(&(self.state as u32).to_le_bytes());
+        out.extend_from_slice(&((self.state >> 32) as u32).to_le_bytes());
+        for w in self.words[..self.len].iter().rev() {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+}
+
+/// Most steps one symbol can need: the symbol, the nibble count and 8 nibbles.
+pub const MAX_GROUP: usize = 10;
+
+#[cold]
+fn grow(words: &mut Vec<u32>, at_least: usize) {
+    let len = at_least.max(2 * words.len());
+    words.resize(len, 0);
+}
+
+/// Division by a frequency, done by a multiplication.
+///
+/// An encode step is `x' = ((x / freq) << 16) + x % freq + start`, and a 64-bit division costs
+/// more than the rest of the step. With the frequency's reciprocal (R. Alverson, "Integer
+/// division using reciprocals", ARITH 1991; the `Rans64EncSymbol` scheme of `ryg_rans`) the
+/// quotient is `q = mulhi(x, rcp) >> shift`, exact for every `x < 2^63`, which the encoder's
+/// state always is; then `x' = x + q * (2^16 - freq) + start`. Frequency 1 has no reciprocal
+/// below 1, so it uses `rcp = 2^64 - 1` (giving `q = x - 1`) and `bias = 2^16 - 1` makes up
+/// the difference.
+#[derive(Debug, Clone, Copy)]
+struct Reciprocal {
+    rcp: u64,
+    shift: u32,
+    bias: u32,
+}
+
+/// Reciprocals of every frequency in `[0, 2^16]` (index 0 unused), built once per process.
+fn reciprocals() -> &'static [Reciprocal] {
+    static TABLE: std::sync::OnceLock<Box<[Reciprocal]>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| (0..=PROB_SCALE).map(reciprocal).collect())
+}
+
+fn reciprocal(freq: u32) -> Reciprocal {
+    if freq < 2 {
+        return Reciprocal { rcp: u64::MAX, shift: 0, bias: PROB_SCALE - 1 };
+    }
+    // shift = ceil(log2 freq); rcp = ceil(2^(shift + 63) / freq) < 2^64.
+    let shift = 32 - (freq - 1).leading_zeros();
+    let rcp = ((1u128 << (shift + 63)) + u128::from(freq) - 1) / u128::from(freq);
+    Reciprocal { rcp: rcp as u64, shift: shift - 1, bias: 0 }
+}
+
+/// Decoder position in a stream: where the next word is read, and the state.
+///
+/// Kept separate from the bytes so that a streaming decoder can own its buffer and resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderState {
+    /// Byte offset of the next word.
+    pub pos: usize,
+    /// rANS state.
+    pub state: u64,
+}
+
+/// Decoder over a borrowed stream.
+#[derive(Debug)]
+pub struct Decoder<'a> {
+    data: &'a [u8],
+    pos: usize,
+    state: u64,
+}
+
+impl<'a> Decoder<'a> {
+    /// Starts decoding `data`. Fails unless `data` holds a whole number of words, at least two,
+    /// and begins with a state an encoder can produce.
+    pub fn new(data: &'a [u8]) -> Result<Self> {
+        if data.len() % 4 != 0 || data.len() < 8 {
+            return Err(Error::StreamLength { len: data.len() });
+        }
+        let lo = u64::from(read_word(data, 0));
+        let hi = u64::from(read_word(data, 4));
+        let state = lo | (hi << 32);
+        if !(STATE_LOWER_BOUND..STATE_LOWER_BOUND << 32).contains(&state) {
+            return Err(Error::CorruptStream("the initial state is outside the rANS interval"));
+        }
+        Ok(Decoder { data, pos: 8, state })
+    }
+
+    /// Resumes at a saved position of the same stream.
+    pub fn resume(data: &'a [u8], at: DecoderState) -> Self {
+        Decoder { data, pos: at.pos, state: at.state }
+    }
+
+    /// The position to resume from later.
+    pub fn position(&self) -> DecoderState {
+        DecoderState { pos: self.pos, state: self.state }
+    }
+
+    /// The cumulative frequency the next symbol's interval contains, in `[0, PROB_SCALE)`.
+    #[inline(always)]
+    pub fn peek(&self) -> u32 {
+        (self.state & PROB_MASK) as u32
+    }
+
+    /// Consumes the interval `[start, start + freq)` that contains [`Decoder::peek`].
+    #[inline(always)]
+    pub fn advance(&mut self, start: u32, freq: u32) -> Result<()> {
+        let x = self.state;
+        self.state = u64::from(freq) * (x >> PRECISION) + (x & PROB_MASK) - u64::from(start);
+        self.refill()
+    }
+
+    /// Reads one 4-bit bypass value.
+    #[inline(always)]
+    pub fn read_bypass(&mut self) -> Result<u32> {
+        let value = (self.state & BYPASS_MASK) as u32;
+        self.state >>= BYPASS_BITS;
+        self.refill()?;
+        Ok(value)
+    }
+
+    #[inline(always)]
+    fn refill(&mut self) -> Result<()> {
+        if self.state < STATE_LOWER_BOUND {
+            if self.pos + 4 > self.data.len() {
+                return Err(Error::TruncatedStream { at_word: self.pos / 4, words: self.data.len() / 4 });
+            }
+            self.state = (self.state << 32) | u64::from(read_word(self.data, self.pos));
+            self.pos += 4;
+            if self.state < STATE_LOWER_BOUND {
+                return Err(Error::CorruptStream("the state fell below the rANS interval"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the stream was consumed exactly: every word read and the state back at the
+    /// encoder's initial value. A stream decoded with the wrong indexes or tables almost
+    /// never passes.
+    pub fn finish(&self) -> Result<()> {
+        if self.pos != self.data.len() || self.state != STATE_LOWER_BOUND {
+            return Err(Error::StreamNotExhausted { unread_words: (self.data.len() - self.pos) / 4 });
+        }
+        Ok(())
+    }
+}
+
+#[inline(always)]
+fn read_word(data: &[u8], pos: usize) -> u32 {
+    u32::from_le_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reciprocal_step_equals_division_for_every_frequency() {
+        use rand::{rngs::SmallRng, Rng, SeedableRng};
+        let mut rng = SmallRng::seed_from_u64(3);
+        for freq in 1..=PROB_SCALE {
+            let f = u64::from(freq);
+            // The encoder divides states in [L, f * FREQ_STATE_MAX): test both ends and random ones.
+            let hi = FREQ_STATE_MAX * f - 1;
+            let mut samples = vec![STATE_LOWER_BOUND, hi, hi - 1, STATE_LOWER_BOUND + f];
+            samples.extend((0..8).map(|_| rng.random_range(STATE_LOWER_BOUND..=hi)));
+            for x in samples {
+                let start = rng.random_range(0..=PROB_SCALE - freq);
+                let mut enc = Encoder::new();
+                enc.state = x;
+                enc.put_reversed(&[Step::interval(start, freq)]);
+                assert_eq!(enc.len, 0, "no renormalisation below x_max");
+                assert_eq!(enc.state, ((x / f) << PRECISION) + x % f + u64::from(start), "x={x} freq={freq}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_stream_is_the_initial_state() {
+        let bytes = Encoder::new().finish();
+        assert_eq!(bytes, [0, 0, 0, 0x80, 0, 0, 0, 0]);
+        Decoder::new(&bytes).unwrap().finish().unwrap();
+    }
+
+    #[test]
+    fn intervals_and_bypass_values_round_trip() {
+        // (start, freq) pairs of a 3-symbol CDF [0, 1, 40000, 65536] plus bypass values.
+        let steps: Vec<Step> = (0..5000u32)
+            .map(|i| match i % 7 {
+                0 => Step::bypass(i % 16),
+                1 | 4 => Step::interval(0, 1),
+                2 | 5 => Step::interval(1, 39999),
+                _ => Step::interval(40000, 25536),
+            })
+            .collect();
+        let mut enc = Encoder::new();
+        // In two slices, last one first, as the coder feeds blocks.
+        enc.put_reversed(&steps[2500..]);
+        enc.put_reversed(&steps[..2500]);
+        let bytes = enc.finish();
+        let mut dec = Decoder::new(&bytes).unwrap();
+        for &s in &steps {
+            if s.freq == 0 {
+                assert_eq!(dec.read_bypass().unwrap(), s.start);
+            } else {
+                let cum = dec.peek();
+                assert!((s.start..s.start + s.freq).contains(&cum));
+                dec.advance(s.start, s.freq).unwrap();
+            }
+        }
+        dec.finish().unwrap();
+    }
+
+    #[test]
+    fn full_probability_interval_leaves_the_state_unchanged() {
+        let mut enc = Encoder::new();
+        enc.put_reversed(&[Step::interval(0, PROB_SCALE)]);
+        assert_eq!(enc.finish(), Encoder::new().finish());
+    }
+
+    #[test]
+    fn reading_past_the_end_is_a_truncation_error() {
+        let mut enc = Encoder::new();
+        enc.put_reversed(&[Step::interval(0, 1); 64]);
+        let bytes = enc.finish();
+        let mut dec = Decoder::new(&bytes[..bytes.len() - 4]).unwrap();
+        let err = (0..64).try_for_each(|_| dec.advance(0, 1)).unwrap_err();
+        assert!(matches!(err, Error::TruncatedStream { .. }), "{err}");
+    }
+
+    #[test]
+    fn malformed_stream_lengths_and_states_are_rejected() {
+        assert_eq!(Decoder::new(&[]).unwrap_err(), Error::StreamLength { len: 0 });
+        assert_eq!(Decoder::new(&[0; 9]).unwrap_err(), Error::StreamLength { len: 9 });
+        assert!(matches!(Decoder::new(&[0; 8]).unwrap_err(), Error::CorruptStream(_)));
+        assert!(matches!(Decoder::new(&[0xff; 8]).unwrap_err(), Error::CorruptStream(_)));
+    }
+
+    #[test]
+    fn leftover_words_fail_the_final_check() {
+        let mut enc = Encoder::new();
+        enc.put_reversed(&[Step::interval(0, 1); 64]);
+        let bytes = enc.finish();
+        let dec = Decoder::new(&bytes).unwrap();
+        assert!(matches!(dec.finish(), Err(Error::StreamNotExhausted { .. })));
+    }
+}
