@@ -61,10 +61,18 @@ pub fn quantized_cdf_table(
 ) -> Result<QuantizedCdfTable> {
     let rows = lengths.len();
     if tail_masses.len() != rows {
-        return Err(Error::LengthMismatch { what: "tail_masses", expected: rows, got: tail_masses.len() });
+        return Err(Error::LengthMismatch {
+            what: "tail_masses",
+            expected: rows,
+            got: tail_masses.len(),
+        });
     }
     if pmfs.len() != rows * pmf_stride {
-        return Err(Error::LengthMismatch { what: "pmfs", expected: rows * pmf_stride, got: pmfs.len() });
+        return Err(Error::LengthMismatch {
+            what: "pmfs",
+            expected: rows * pmf_stride,
+            got: pmfs.len(),
+        });
     }
     let mut max_len = 0;
     for (row, &len) in lengths.iter().enumerate() {
@@ -86,13 +94,22 @@ pub fn quantized_cdf_table(
         let pmf = &pmfs[row * pmf_stride..][..len];
         cdf.clear();
         cdf.resize(len + 2, 0);
-        quantize_into(pmf.iter().copied().chain([tail]), precision, &mut scratch, &mut cdf)?;
+        quantize_into(
+            pmf.iter().copied().chain([tail]),
+            precision,
+            &mut scratch,
+            &mut cdf,
+        )?;
         for (dst, &src) in cdfs[row * stride..].iter_mut().zip(&cdf) {
             *dst = src as i32;
         }
         out_lengths.push((len + 2) as i32);
     }
-    Ok(QuantizedCdfTable { cdfs, stride, lengths: out_lengths })
+    Ok(QuantizedCdfTable {
+        cdfs,
+        stride,
+        lengths: out_lengths,
+    })
 }
 
 /// Reusable buffers, so that building a table allocates once, not once per row.
@@ -153,7 +170,11 @@ fn quantize_into(
         let donors = &mut scratch.donors;
         donors.clear();
         donors.extend(
-            freqs.iter().enumerate().filter(|(_, &f)| f > 1).map(|(j, &f)| Reverse((f, j as u32))),
+            freqs
+                .iter()
+                .enumerate()
+                .filter(|(_, &f)| f > 1)
+                .map(|(j, &f)| Reverse((f, j as u32))),
         );
         let mut heap = BinaryHeap::from(std::mem::take(donors));
         for i in 0..n {
@@ -234,7 +255,11 @@ mod tests {
             (&[0.25, 0.5, 0.25, 1e-3], &[0, 16367, 49102, 65469, 65536]),
         ];
         for (pmf, expected) in cases {
-            assert_eq!(pmf_to_quantized_cdf(pmf, 16).unwrap(), expected, "pmf {pmf:?}");
+            assert_eq!(
+                pmf_to_quantized_cdf(pmf, 16).unwrap(),
+                expected,
+                "pmf {pmf:?}"
+            );
         }
     }
 
@@ -246,14 +271,27 @@ mod tests {
             let n = rng.random_range(1..400);
             let sparsity: f32 = rng.random();
             let pmf: Vec<f32> = (0..n)
-                .map(|_| if rng.random::<f32>() < sparsity { rng.random::<f32>() * 1e-5 } else { rng.random() })
+                .map(|_| {
+                    if rng.random::<f32>() < sparsity {
+                        rng.random::<f32>() * 1e-5
+                    } else {
+                        rng.random()
+                    }
+                })
                 .collect();
-            let precision = if case % 5 == 0 { rng.random_range(10..16) } else { 16 };
+            let precision = if case % 5 == 0 {
+                rng.random_range(10..16)
+            } else {
+                16
+            };
             let scale = (1u32 << precision) as f32;
             if pmf.iter().all(|&p| (p * scale).round() == 0.0) || n as u64 > 1 << precision {
                 continue;
             }
-            assert_eq!(pmf_to_quantized_cdf(&pmf, precision).unwrap(), reference(&pmf, precision));
+            assert_eq!(
+                pmf_to_quantized_cdf(&pmf, precision).unwrap(),
+                reference(&pmf, precision)
+            );
         }
     }
 
@@ -273,16 +311,40 @@ mod tests {
 
     #[test]
     fn invalid_pmfs_are_rejected() {
-        assert_eq!(pmf_to_quantized_cdf(&[0.5, -0.1], 16), Err(Error::InvalidPmf { position: 1, value: -0.1 }));
-        assert!(matches!(pmf_to_quantized_cdf(&[f32::NAN], 16), Err(Error::InvalidPmf { .. })));
-        assert!(matches!(pmf_to_quantized_cdf(&[f32::INFINITY], 16), Err(Error::InvalidPmf { .. })));
+        assert_eq!(
+            pmf_to_quantized_cdf(&[0.5, -0.1], 16),
+            Err(Error::InvalidPmf {
+                position: 1,
+                value: -0.1
+            })
+        );
+        assert!(matches!(
+            pmf_to_quantized_cdf(&[f32::NAN], 16),
+            Err(Error::InvalidPmf { .. })
+        ));
+        assert!(matches!(
+            pmf_to_quantized_cdf(&[f32::INFINITY], 16),
+            Err(Error::InvalidPmf { .. })
+        ));
         assert_eq!(pmf_to_quantized_cdf(&[0.0, 1e-9], 16), Err(Error::ZeroPmf));
         assert_eq!(pmf_to_quantized_cdf(&[], 16), Err(Error::ZeroPmf));
-        assert_eq!(pmf_to_quantized_cdf(&[1.0], 0), Err(Error::InvalidPrecision(0)));
-        assert_eq!(pmf_to_quantized_cdf(&[1.0], 17), Err(Error::InvalidPrecision(17)));
+        assert_eq!(
+            pmf_to_quantized_cdf(&[1.0], 0),
+            Err(Error::InvalidPrecision(0))
+        );
+        assert_eq!(
+            pmf_to_quantized_cdf(&[1.0], 17),
+            Err(Error::InvalidPrecision(17))
+        );
         assert_eq!(pmf_to_quantized_cdf(&[1e30], 16), Err(Error::PmfOverflow));
         let long = vec![1.0; 5];
-        assert_eq!(pmf_to_quantized_cdf(&long, 2), Err(Error::PmfTooLong { len: 5, precision: 2 }));
+        assert_eq!(
+            pmf_to_quantized_cdf(&long, 2),
+            Err(Error::PmfTooLong {
+                len: 5,
+                precision: 2
+            })
+        );
     }
 
     #[test]
@@ -299,11 +361,17 @@ mod tests {
     fn table_rejects_inconsistent_arguments() {
         assert!(matches!(
             quantized_cdf_table(&[1.0; 4], 2, &[2, 2], &[0.0], 16),
-            Err(Error::LengthMismatch { what: "tail_masses", .. })
+            Err(Error::LengthMismatch {
+                what: "tail_masses",
+                ..
+            })
         ));
         assert!(matches!(
             quantized_cdf_table(&[1.0; 4], 2, &[3, 2], &[0.0, 0.0], 16),
-            Err(Error::InvalidArgument { what: "pmf_lengths", .. })
+            Err(Error::InvalidArgument {
+                what: "pmf_lengths",
+                ..
+            })
         ));
         assert!(matches!(
             quantized_cdf_table(&[1.0; 3], 2, &[2, 2], &[0.0, 0.0], 16),

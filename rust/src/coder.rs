@@ -24,7 +24,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::rans::{Decoder, Encoder, Step, MAX_BYPASS_VALUE, MAX_GROUP, PROB_SCALE};
+use crate::rans::{Decoder, Encoder, Step, MAX_BYPASS_VALUE, PROB_SCALE};
 
 /// A validated table of CDF rows with their sizes and offsets.
 ///
@@ -51,19 +51,34 @@ impl<'a> CdfTable<'a> {
     pub fn new(cdfs: &'a [i32], stride: usize, sizes: &[i32], offsets: &[i32]) -> Result<Self> {
         let rows = sizes.len();
         if offsets.len() != rows {
-            return Err(Error::LengthMismatch { what: "offsets", expected: rows, got: offsets.len() });
+            return Err(Error::LengthMismatch {
+                what: "offsets",
+                expected: rows,
+                got: offsets.len(),
+            });
         }
         if cdfs.len() != rows * stride {
-            return Err(Error::LengthMismatch { what: "cdfs", expected: rows * stride, got: cdfs.len() });
+            return Err(Error::LengthMismatch {
+                what: "cdfs",
+                expected: rows * stride,
+                got: cdfs.len(),
+            });
         }
         let mut prepared = Vec::with_capacity(rows);
         for (row, (&size, &offset)) in sizes.iter().zip(offsets).enumerate() {
             if size < 2 || size as usize > stride {
-                return Err(Error::CdfSize { row, size: i64::from(size), max: stride });
+                return Err(Error::CdfSize {
+                    row,
+                    size: i64::from(size),
+                    max: stride,
+                });
             }
             let cdf = &cdfs[row * stride..][..size as usize];
             if cdf[0] != 0 {
-                return Err(Error::CdfStart { row, value: i64::from(cdf[0]) });
+                return Err(Error::CdfStart {
+                    row,
+                    value: i64::from(cdf[0]),
+                });
             }
             if let Some(position) = cdf.windows(2).position(|w| w[1] <= w[0]) {
                 return Err(Error::CdfNotIncreasing {
@@ -75,11 +90,22 @@ impl<'a> CdfTable<'a> {
             }
             let last = cdf[cdf.len() - 1];
             if last != PROB_SCALE as i32 {
-                return Err(Error::CdfEnd { row, position: cdf.len() - 1, value: i64::from(last) });
+                return Err(Error::CdfEnd {
+                    row,
+                    position: cdf.len() - 1,
+                    value: i64::from(last),
+                });
             }
-            prepared.push(Row { base: row * stride, max: size as u32 - 2, offset });
+            prepared.push(Row {
+                base: row * stride,
+                max: size as u32 - 2,
+                offset,
+            });
         }
-        Ok(CdfTable { cdfs, rows: prepared })
+        Ok(CdfTable {
+            cdfs,
+            rows: prepared,
+        })
     }
 
     /// Number of rows.
@@ -98,7 +124,11 @@ impl<'a> CdfTable<'a> {
         // A negative index wraps to a huge usize and fails the lookup too.
         match self.rows.get(index as usize) {
             Some(&row) => Ok(row),
-            None => Err(Error::IndexOutOfRange { position, index: i64::from(index), table_len: self.rows() }),
+            None => Err(Error::IndexOutOfRange {
+                position,
+                index: i64::from(index),
+                table_len: self.rows(),
+            }),
         }
     }
 
@@ -116,7 +146,13 @@ impl<'a> CdfTable<'a> {
     }
 
     #[cold]
-    fn map_escape(&self, position: usize, symbol: i32, row: Row, v: i64) -> Result<(Step, Option<u32>)> {
+    fn map_escape(
+        &self,
+        position: usize,
+        symbol: i32,
+        row: Row,
+        v: i64,
+    ) -> Result<(Step, Option<u32>)> {
         let max = i64::from(row.max);
         let raw = if v < 0 { -2 * v - 1 } else { 2 * (v - max) };
         let raw = u32::try_from(raw).map_err(|_| Error::SymbolOutOfRange {
@@ -142,12 +178,17 @@ fn nibbles(raw: u32) -> u32 {
 fn escape_steps(raw: u32) -> impl DoubleEndedIterator<Item = Step> {
     let n = nibbles(raw);
     debug_assert!(n < MAX_BYPASS_VALUE);
-    std::iter::once(Step::bypass(n)).chain((0..n).map(move |j| Step::bypass((raw >> (4 * j)) & 0xf)))
+    std::iter::once(Step::bypass(n))
+        .chain((0..n).map(move |j| Step::bypass((raw >> (4 * j)) & 0xf)))
 }
 
 fn check_lengths(symbols: &[i32], indexes: &[i32]) -> Result<()> {
     if symbols.len() != indexes.len() {
-        return Err(Error::LengthMismatch { what: "indexes", expected: symbols.len(), got: indexes.len() });
+        return Err(Error::LengthMismatch {
+            what: "indexes",
+            expected: symbols.len(),
+            got: indexes.len(),
+        });
     }
     Ok(())
 }
@@ -177,35 +218,45 @@ fn push_steps(
 pub fn encode_with_indexes(symbols: &[i32], indexes: &[i32], table: &CdfTable) -> Result<Vec<u8>> {
     check_lengths(symbols, indexes)?;
     let mut enc = Encoder::new();
-    // rANS is last-in first-out: the symbols are coded from the last.
-    enc.put_groups_reversed(symbols.len(), |i, group| {
-        let (step, raw) = table.map_symbol(i, symbols[i], indexes[i])?;
-        group[0] = step;
-        match raw {
-            None => Ok(1),
-            Some(raw) => Ok(write_escape(raw, group)),
+    let mut writer = enc.writer();
+    // rANS is last-in first-out: the symbols are coded from the last, and an escaped symbol's
+    // bypass steps before the symbol itself. Mapping and coding in one loop lets the processor
+    // overlap the mapping with the state's dependency chain.
+    for (i, (&symbol, &index)) in symbols.iter().zip(indexes).enumerate().rev() {
+        writer.reserve(MAX_STEPS_PER_SYMBOL);
+        let (step, raw) = table.map_symbol(i, symbol, index)?;
+        if let Some(raw) = raw {
+            escape_steps(raw).rev().for_each(|s| writer.put(s));
         }
-    })?;
+        writer.put(step);
+    }
+    drop(writer);
     Ok(enc.finish())
 }
 
-#[cold]
-fn write_escape(raw: u32, group: &mut [Step; MAX_GROUP]) -> usize {
-    let mut count = 1;
-    for step in escape_steps(raw) {
-        group[count] = step;
-        count += 1;
-    }
-    count
-}
+/// The symbol, the nibble count and 8 nibbles.
+const MAX_STEPS_PER_SYMBOL: usize = 10;
 
 /// Encodes each row of `symbols` / `indexes` (both `streams * len`, row-major) as its own
 /// stream, in parallel. The result does not depend on the number of threads.
-pub fn encode_batch(symbols: &[i32], indexes: &[i32], streams: usize, table: &CdfTable) -> Result<Vec<Vec<u8>>> {
+pub fn encode_batch(
+    symbols: &[i32],
+    indexes: &[i32],
+    streams: usize,
+    table: &CdfTable,
+) -> Result<Vec<Vec<u8>>> {
     check_lengths(symbols, indexes)?;
     let len = split_len(symbols.len(), streams)?;
     if streams <= 1 || len == 0 {
-        return (0..streams).map(|s| encode_with_indexes(&symbols[s * len..][..len], &indexes[s * len..][..len], table)).collect();
+        return (0..streams)
+            .map(|s| {
+                encode_with_indexes(
+                    &symbols[s * len..][..len],
+                    &indexes[s * len..][..len],
+                    table,
+                )
+            })
+            .collect();
     }
     symbols
         .par_chunks(len)
@@ -219,7 +270,10 @@ fn split_len(total: usize, streams: usize) -> Result<usize> {
         return if total == 0 {
             Ok(0)
         } else {
-            Err(Error::InvalidArgument { what: "streams", message: "0 streams for a non-empty input".into() })
+            Err(Error::InvalidArgument {
+                what: "streams",
+                message: "0 streams for a non-empty input".into(),
+            })
         };
     }
     if total % streams != 0 {
@@ -247,7 +301,8 @@ impl BufferedEncoder {
     pub fn push(&mut self, symbols: &[i32], indexes: &[i32], table: &CdfTable) -> Result<()> {
         check_lengths(symbols, indexes)?;
         let before = self.steps.len();
-        push_steps(symbols, indexes, table, 0, &mut self.steps).inspect_err(|_| self.steps.truncate(before))
+        push_steps(symbols, indexes, table, 0, &mut self.steps)
+            .inspect_err(|_| self.steps.truncate(before))
     }
 
     /// Encodes everything pushed so far into one stream and empties the buffer.
@@ -262,55 +317,99 @@ impl BufferedEncoder {
 /// Finds the symbol, and its interval, of a cumulative frequency in a CDF row.
 ///
 /// The decoder's state depends on the interval of the previous symbol, so this search sits on
-/// the critical path of every symbol. Each row's `[0, 65536)` is split into `2^LOOKUP_BITS`
-/// buckets; a bucket inside one symbol's interval stores that interval (start and frequency)
-/// directly, so one load resolves it. Buckets that straddle a boundary store their first
-/// symbol, and the search steps forward from it. Building the buckets touches every row, so
-/// small decodes (fewer symbols than buckets) binary-search the row instead; both give the
-/// same answer.
+/// the critical path of every symbol and must cost about one memory access. Each row's
+/// `[0, 65536)` is split into equal buckets. A bucket crossed by at most one symbol boundary
+/// holds both candidate intervals, `[start, split)` and `[split, end)`, packed in one word,
+/// and a branch-free comparison picks one. Buckets with several boundaries (the thin tails of
+/// wide rows) step forward through the row from their first symbol.
+///
+/// Every bucket is equally likely to be hit, and the table of all rows must stay in cache, so
+/// each row gets the fewest buckets that keep crowded buckets rare: a few for a narrow
+/// Gaussian, up to `2^MAX_BUCKET_BITS` for a wide one.
+///
+/// Building the buckets touches every row, so small decodes (fewer symbols than the rows have
+/// entries) binary-search the rows instead; both give the same answer.
 #[derive(Debug)]
 pub struct SymbolSearch {
-    /// Per bucket, `start | (freq - 1) << 16`, or [`STRADDLES`]. Empty for binary search.
-    intervals: Vec<u32>,
-    /// Per bucket, the symbol at the bucket's start.
-    symbols: Vec<u16>,
+    /// Per row, its first bucket and the shift from a cumulative frequency to its bucket.
+    rows: Vec<(u32, u32)>,
+    /// Per bucket, the packed candidate intervals (see [`pack`]), or [`CROWDED`]. Empty for
+    /// binary search.
+    buckets: Vec<u64>,
+    /// Per bucket, the symbol whose interval contains the bucket's start.
+    first: Vec<u16>,
 }
 
-const LOOKUP_BITS: u32 = 11;
-const LOOKUP_SHIFT: u32 = 16 - LOOKUP_BITS;
-/// Marks a bucket that straddles a symbol boundary: `start = 65535` with `freq = 65536` can't
-/// be a real interval.
-const STRADDLES: u32 = u32::MAX;
+const MIN_BUCKET_BITS: u32 = 2;
+const MAX_BUCKET_BITS: u32 = 10;
+/// Marks a bucket crossed by two or more symbol boundaries (its split field, 2^17 - 1, is
+/// impossible).
+const CROWDED: u64 = u64::MAX;
+
+/// The fewest bucket bits for which at most 1/32 of the row's buckets are crowded.
+fn bucket_bits(cdf: &[i32]) -> u32 {
+    let boundaries = &cdf[1..cdf.len() - 1];
+    (MIN_BUCKET_BITS..MAX_BUCKET_BITS)
+        .find(|&bits| {
+            let shift = 16 - bits;
+            let (mut crowded, mut last, mut run) = (0usize, usize::MAX, 0);
+            for &b in boundaries {
+                let bucket = (b >> shift) as usize;
+                // A boundary on a bucket's first value does not split that bucket.
+                if b & ((1 << shift) - 1) == 0 {
+                    continue;
+                }
+                run = if bucket == last { run + 1 } else { 1 };
+                last = bucket;
+                crowded += usize::from(run == 2);
+            }
+            crowded << 5 <= 1 << bits
+        })
+        .unwrap_or(MAX_BUCKET_BITS)
+}
 
 impl SymbolSearch {
     /// Prepares the search for decoding `symbols` symbols with `table`.
     pub fn new(table: &CdfTable, symbols: usize) -> Self {
-        let buckets = table.rows() << LOOKUP_BITS;
-        if symbols < buckets / 4 {
-            return SymbolSearch { intervals: Vec::new(), symbols: Vec::new() };
+        let entries: usize = table.rows.iter().map(|r| r.max as usize + 2).sum();
+        if symbols < entries / 2 {
+            return SymbolSearch {
+                rows: Vec::new(),
+                buckets: Vec::new(),
+                first: Vec::new(),
+            };
         }
-        let mut intervals = vec![0u32; buckets];
-        let mut first = vec![0u16; buckets];
-        let width = 1i32 << LOOKUP_SHIFT;
+        let mut rows = Vec::with_capacity(table.rows());
+        let mut buckets = Vec::new();
+        let mut first = Vec::new();
         for row in 0..table.rows() {
             let cdf = table.cdf(row);
-            let range = row << LOOKUP_BITS..(row + 1) << LOOKUP_BITS;
+            let bits = bucket_bits(cdf);
+            rows.push((buckets.len() as u32, 16 - bits));
+            let width = 1i32 << (16 - bits);
             let mut s = 0usize;
-            for (b, (interval, symbol)) in intervals[range.clone()].iter_mut().zip(&mut first[range]).enumerate() {
-                let lo = b as i32 * width;
+            for b in 0..1i32 << bits {
+                let (lo, hi) = (b * width, (b + 1) * width);
                 while cdf[s + 1] <= lo {
                     s += 1;
                 }
                 // A strictly increasing row from 0 to 65536 has at most 65536 symbols.
-                *symbol = s as u16;
-                *interval = if cdf[s + 1] >= lo + width {
-                    cdf[s] as u32 | ((cdf[s + 1] - cdf[s] - 1) as u32) << 16
+                first.push(s as u16);
+                let split = cdf[s + 1];
+                buckets.push(if split >= hi {
+                    pack(cdf[s], split, split)
+                } else if cdf[s + 2] >= hi {
+                    pack(cdf[s], split, cdf[s + 2])
                 } else {
-                    STRADDLES
-                };
+                    CROWDED
+                });
             }
         }
-        SymbolSearch { intervals, symbols: first }
+        SymbolSearch {
+            rows,
+            buckets,
+            first,
+        }
     }
 
     /// The symbol `s` of row `index` with `cdf[s] <= cum < cdf[s + 1]`, and that interval.
@@ -318,23 +417,42 @@ impl SymbolSearch {
     fn find(&self, table: &CdfTable, row: Row, index: usize, cum: u32) -> (u32, u32, u32) {
         let cdf = &table.cdfs[row.base..][..row.max as usize + 2];
         let cum_i = cum as i32;
-        let s = if self.intervals.is_empty() {
-            cdf.partition_point(|&c| c <= cum_i) - 1
-        } else {
-            let bucket = (index << LOOKUP_BITS) | (cum >> LOOKUP_SHIFT) as usize;
-            let interval = self.intervals[bucket];
-            let s = usize::from(self.symbols[bucket]);
-            if interval != STRADDLES {
-                return (s as u32, interval & 0xffff, (interval >> 16) + 1);
-            }
-            let mut s = s;
-            while cdf[s + 1] <= cum_i {
-                s += 1;
-            }
-            s
-        };
+        if self.buckets.is_empty() {
+            let s = cdf.partition_point(|&c| c <= cum_i) - 1;
+            return (s as u32, cdf[s] as u32, (cdf[s + 1] - cdf[s]) as u32);
+        }
+        let (base, shift) = self.rows[index];
+        let bucket = base as usize + (cum >> shift) as usize;
+        let packed = self.buckets[bucket];
+        let first = u32::from(self.first[bucket]);
+        if packed != CROWDED {
+            // `cum >= split`, compared against the packed word directly (split is its top field).
+            let upper = (u64::from(cum) << 47 | LOW_47) >= packed;
+            let split = (packed >> 47) as u32;
+            let below = (packed & 0x1_ffff) as u32;
+            let above = (packed >> 17 & 0x1_ffff) as u32;
+            let (start, freq) = if upper {
+                (split, above)
+            } else {
+                (split - below, below)
+            };
+            return (first + u32::from(upper), start, freq);
+        }
+        let mut s = first as usize;
+        while cdf[s + 1] <= cum_i {
+            s += 1;
+        }
         (s as u32, cdf[s] as u32, (cdf[s + 1] - cdf[s]) as u32)
     }
+}
+
+const LOW_47: u64 = (1 << 47) - 1;
+
+/// Packs the intervals `[start, split)` and `[split, end)` as `split << 47 | (end - split) << 17
+/// | (split - start)`: the frequencies are ready to use, and `cum >= split` is one comparison.
+#[inline(always)]
+fn pack(start: i32, split: i32, end: i32) -> u64 {
+    (split as u64) << 47 | ((end - split) as u64) << 17 | (split - start) as u64
 }
 
 /// Decodes `out.len()` symbols with the rows `indexes` from `dec`.
@@ -346,27 +464,40 @@ pub fn decode_into(
     out: &mut [i32],
 ) -> Result<()> {
     if indexes.len() != out.len() {
-        return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
+        return Err(Error::LengthMismatch {
+            what: "indexes",
+            expected: out.len(),
+            got: indexes.len(),
+        });
     }
+    // A local copy keeps the state in registers; it is written back at the end.
+    let mut d = *dec;
     for (i, (&index, value)) in indexes.iter().zip(out.iter_mut()).enumerate() {
         let row = table.row(i, index)?;
-        let (s, start, freq) = search.find(table, row, index as usize, dec.peek());
-        dec.advance(start, freq)?;
+        let (s, start, freq) = search.find(table, row, index as usize, d.peek());
+        d.advance(start, freq)?;
         *value = if s < row.max {
             // Overflow is impossible for a stream encoded with these offsets.
-            (s as i32).checked_add(row.offset).ok_or(Error::CorruptStream("a decoded value does not fit 32 bits"))?
+            (s as i32)
+                .checked_add(row.offset)
+                .ok_or(Error::CorruptStream("a decoded value does not fit 32 bits"))?
         } else {
-            decode_escape(dec, row)?
+            let (v, after) = decode_escape(d, row)?;
+            d = after;
+            v
         };
     }
+    *dec = d;
     Ok(())
 }
 
+/// Reads the bypass steps of an escaped value. The decoder is passed by value so that the
+/// caller's copy never has its address taken.
 #[cold]
-fn decode_escape(dec: &mut Decoder, row: Row) -> Result<i32> {
+fn decode_escape(mut d: Decoder, row: Row) -> Result<(i32, Decoder)> {
     let mut n = 0;
     loop {
-        let v = dec.read_bypass()?;
+        let v = d.read_bypass()?;
         n += v;
         if v != MAX_BYPASS_VALUE || n > 8 {
             break;
@@ -377,15 +508,26 @@ fn decode_escape(dec: &mut Decoder, row: Row) -> Result<i32> {
     }
     let mut raw = 0u32;
     for j in 0..n {
-        raw |= dec.read_bypass()? << (4 * j);
+        raw |= d.read_bypass()? << (4 * j);
     }
     let half = i64::from(raw >> 1);
-    let v = if raw & 1 == 1 { -half - 1 } else { half + i64::from(row.max) };
-    i32::try_from(v + i64::from(row.offset)).map_err(|_| Error::CorruptStream("an escaped value does not fit 32 bits"))
+    let v = if raw & 1 == 1 {
+        -half - 1
+    } else {
+        half + i64::from(row.max)
+    };
+    let v = i32::try_from(v + i64::from(row.offset))
+        .map_err(|_| Error::CorruptStream("an escaped value does not fit 32 bits"))?;
+    Ok((v, d))
 }
 
 /// Decodes a whole stream and checks that it was consumed exactly.
-pub fn decode_with_indexes(data: &[u8], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
+pub fn decode_with_indexes(
+    data: &[u8],
+    indexes: &[i32],
+    table: &CdfTable,
+    out: &mut [i32],
+) -> Result<()> {
     let search = SymbolSearch::new(table, indexes.len());
     decode_stream_with(data, indexes, table, &search, out)
 }
@@ -403,22 +545,38 @@ fn decode_stream_with(
 }
 
 /// Decodes one stream per row of `indexes` / `out` (both `streams.len() * len`), in parallel.
-pub fn decode_batch(streams: &[&[u8]], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
+pub fn decode_batch(
+    streams: &[&[u8]],
+    indexes: &[i32],
+    table: &CdfTable,
+    out: &mut [i32],
+) -> Result<()> {
     if indexes.len() != out.len() {
-        return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
+        return Err(Error::LengthMismatch {
+            what: "indexes",
+            expected: out.len(),
+            got: indexes.len(),
+        });
     }
     let len = split_len(out.len(), streams.len())?;
     let search = SymbolSearch::new(table, out.len());
     if streams.len() <= 1 || len == 0 {
-        return streams
-            .iter()
-            .enumerate()
-            .try_for_each(|(s, data)| decode_stream_with(data, &indexes[s * len..][..len], table, &search, &mut out[s * len..][..len]));
+        return streams.iter().enumerate().try_for_each(|(s, data)| {
+            decode_stream_with(
+                data,
+                &indexes[s * len..][..len],
+                table,
+                &search,
+                &mut out[s * len..][..len],
+            )
+        });
     }
     out.par_chunks_mut(len)
         .zip(indexes.par_chunks(len))
         .zip(streams.par_iter())
-        .try_for_each(|((out, indexes), data)| decode_stream_with(data, indexes, table, &search, out))
+        .try_for_each(|((out, indexes), data)| {
+            decode_stream_with(data, indexes, table, &search, out)
+        })
 }
 
 #[cfg(test)]
@@ -464,8 +622,14 @@ mod tests {
         let mut buffered = BufferedEncoder::new();
         buffered.push(&symbols[..4], &indexes[..4], &table).unwrap();
         buffered.push(&symbols[4..], &indexes[4..], &table).unwrap();
-        assert_eq!(buffered.flush(), encode_with_indexes(&symbols, &indexes, &table).unwrap());
-        assert_eq!(buffered.flush(), encode_with_indexes(&[], &[], &table).unwrap());
+        assert_eq!(
+            buffered.flush(),
+            encode_with_indexes(&symbols, &indexes, &table).unwrap()
+        );
+        assert_eq!(
+            buffered.flush(),
+            encode_with_indexes(&[], &[], &table).unwrap()
+        );
     }
 
     #[test]
@@ -495,23 +659,40 @@ mod tests {
     fn symbol_too_far_outside_is_an_error_not_a_wrap() {
         let table = CdfTable::new(&GOLDEN_CDF, 5, &[5], &[-10]).unwrap();
         let err = encode_with_indexes(&[i32::MAX], &[0], &table).unwrap_err();
-        assert!(matches!(err, Error::SymbolOutOfRange { position: 0, .. }), "{err}");
+        assert!(
+            matches!(err, Error::SymbolOutOfRange { position: 0, .. }),
+            "{err}"
+        );
         let table = CdfTable::new(&GOLDEN_CDF, 5, &[5], &[10]).unwrap();
         let err = encode_with_indexes(&[i32::MIN], &[0], &table).unwrap_err();
-        assert!(matches!(err, Error::SymbolOutOfRange { position: 0, .. }), "{err}");
+        assert!(
+            matches!(err, Error::SymbolOutOfRange { position: 0, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn invalid_tables_are_rejected() {
-        let bad = |cdf: &[i32], size: i32| CdfTable::new(cdf, cdf.len(), &[size], &[0]).unwrap_err();
+        let bad =
+            |cdf: &[i32], size: i32| CdfTable::new(cdf, cdf.len(), &[size], &[0]).unwrap_err();
         assert!(matches!(bad(&[0, 65536], 1), Error::CdfSize { .. }));
         assert!(matches!(bad(&[0, 65536], 3), Error::CdfSize { .. }));
         assert!(matches!(bad(&[1, 65536], 2), Error::CdfStart { .. }));
-        assert!(matches!(bad(&[0, 5, 5, 65536], 4), Error::CdfNotIncreasing { row: 0, position: 2, .. }));
+        assert!(matches!(
+            bad(&[0, 5, 5, 65536], 4),
+            Error::CdfNotIncreasing {
+                row: 0,
+                position: 2,
+                ..
+            }
+        ));
         assert!(matches!(bad(&[0, 5, 65535], 3), Error::CdfEnd { .. }));
         assert!(matches!(
             CdfTable::new(&[0, 65536], 2, &[2], &[]).unwrap_err(),
-            Error::LengthMismatch { what: "offsets", .. }
+            Error::LengthMismatch {
+                what: "offsets",
+                ..
+            }
         ));
         assert!(matches!(
             CdfTable::new(&[0, 65536, 0], 2, &[2], &[0]).unwrap_err(),
@@ -524,15 +705,24 @@ mod tests {
         let table = golden_table();
         for index in [1, -1, i32::MAX] {
             let err = encode_with_indexes(&[0, 0], &[0, index], &table).unwrap_err();
-            assert!(matches!(err, Error::IndexOutOfRange { position: 1, .. }), "{err}");
+            assert!(
+                matches!(err, Error::IndexOutOfRange { position: 1, .. }),
+                "{err}"
+            );
             let bytes = encode_with_indexes(&[0, 0], &[0, 0], &table).unwrap();
             let err = decode_with_indexes(&bytes, &[0, index], &table, &mut [0; 2]).unwrap_err();
-            assert!(matches!(err, Error::IndexOutOfRange { position: 1, .. }), "{err}");
+            assert!(
+                matches!(err, Error::IndexOutOfRange { position: 1, .. }),
+                "{err}"
+            );
         }
         let mut buffered = BufferedEncoder::new();
         buffered.push(&[1], &[0], &table).unwrap();
         assert!(buffered.push(&[1, 2], &[0, 5], &table).is_err());
-        assert_eq!(buffered.flush(), encode_with_indexes(&[1], &[0], &table).unwrap());
+        assert_eq!(
+            buffered.flush(),
+            encode_with_indexes(&[1], &[0], &table).unwrap()
+        );
     }
 
     #[test]
@@ -542,7 +732,11 @@ mod tests {
         let indexes = vec![0; 3000];
         let streams = encode_batch(&symbols, &indexes, 3, &table).unwrap();
         for (s, bytes) in streams.iter().enumerate() {
-            assert_eq!(bytes, &encode_with_indexes(&symbols[s * 1000..][..1000], &indexes[..1000], &table).unwrap());
+            assert_eq!(
+                bytes,
+                &encode_with_indexes(&symbols[s * 1000..][..1000], &indexes[..1000], &table)
+                    .unwrap()
+            );
         }
         let refs: Vec<&[u8]> = streams.iter().map(Vec::as_slice).collect();
         let mut out = vec![0; 3000];
@@ -558,12 +752,18 @@ mod tests {
         let table = CdfTable::new(&cdf, cdf.len(), &sizes, &[0]).unwrap();
         let lookup = SymbolSearch::new(&table, usize::MAX);
         let binary = SymbolSearch::new(&table, 0);
-        assert!(!lookup.intervals.is_empty() && binary.intervals.is_empty());
+        assert!(!lookup.buckets.is_empty() && binary.buckets.is_empty());
         let row = table.rows[0];
         for cum in 0..65536 {
             let (s, start, freq) = lookup.find(&table, row, 0, cum);
             assert_eq!((s, start, freq), binary.find(&table, row, 0, cum));
-            assert_eq!((start, freq), (cdf[s as usize] as u32, (cdf[s as usize + 1] - cdf[s as usize]) as u32));
+            assert_eq!(
+                (start, freq),
+                (
+                    cdf[s as usize] as u32,
+                    (cdf[s as usize + 1] - cdf[s as usize]) as u32
+                )
+            );
             assert!(start <= cum && cum < start + freq);
         }
     }

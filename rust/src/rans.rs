@@ -58,7 +58,10 @@ impl Step {
     #[inline(always)]
     pub fn bypass(value: u32) -> Self {
         debug_assert!(value <= MAX_BYPASS_VALUE);
-        Step { start: value, freq: 0 }
+        Step {
+            start: value,
+            freq: 0,
+        }
     }
 }
 
@@ -84,65 +87,35 @@ impl Default for Encoder {
 impl Encoder {
     /// A fresh encoder, in the initial state `L`.
     pub fn new() -> Self {
-        Encoder { state: STATE_LOWER_BOUND, words: Vec::new(), len: 0, reciprocals: reciprocals() }
+        Encoder {
+            state: STATE_LOWER_BOUND,
+            words: Vec::new(),
+            len: 0,
+            reciprocals: reciprocals(),
+        }
     }
 
     /// Encodes `steps[n - 1]`, then `steps[n - 2]`, ..., then `steps[0]`.
     pub fn put_reversed(&mut self, steps: &[Step]) {
-        let result: Result<()> = self.put_groups_reversed(steps.len(), |i, group| {
-            group[0] = steps[i];
-            Ok(1)
-        });
-        debug_assert!(result.is_ok());
+        let mut writer = self.writer();
+        writer.reserve(steps.len());
+        for &step in steps.iter().rev() {
+            writer.put(step);
+        }
     }
 
-    /// Encodes groups of steps, group `n - 1` first, each group from its last step.
-    ///
-    /// `group_of(i, buffer)` writes the steps of group `i` (a symbol and its escape steps) in
-    /// coding order into `buffer` and returns how many it wrote. Mapping a symbol and coding it
-    /// in one loop lets the processor overlap the mapping with the state's dependency chain.
+    /// A writer that keeps the state in registers while a loop encodes steps; the state is
+    /// written back when it is dropped.
     #[inline(always)]
-    pub fn put_groups_reversed<E>(
-        &mut self,
-        n: usize,
-        mut group_of: impl FnMut(usize, &mut [Step; MAX_GROUP]) -> Result<usize, E>,
-    ) -> Result<(), E> {
-        let reciprocals = self.reciprocals;
-        // The state and the length stay in registers for the whole loop; only the buffer
-        // is touched by the (cold) reallocation.
-        let (mut x, mut len) = (self.state, self.len);
-        let mut group = [Step::bypass(0); MAX_GROUP];
-        let mut result = Ok(());
-        for i in (0..n).rev() {
-            let count = match group_of(i, &mut group) {
-                Ok(count) => count,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            };
-            if self.words.len() < len + MAX_GROUP {
-                grow(&mut self.words, len + MAX_GROUP);
-            }
-            for step in group[..count].iter().rev() {
-                let x_max = if step.freq == 0 { BYPASS_STATE_MAX } else { FREQ_STATE_MAX * u64::from(step.freq) };
-                // Renormalisation happens at random, about once per 32 bits of output, so it
-                // is branch-free: the word is always stored, and kept only if x overflows.
-                let emit = x >= x_max;
-                self.words[len] = x as u32;
-                len += usize::from(emit);
-                x = if emit { x >> 32 } else { x };
-                x = if step.freq == 0 {
-                    (x << BYPASS_BITS) | u64::from(step.start)
-                } else {
-                    let r = reciprocals[step.freq as usize];
-                    let q = ((u128::from(x) * u128::from(r.rcp)) >> 64) as u64 >> r.shift;
-                    x + u64::from(step.start) + u64::from(r.bias) + q * u64::from(PROB_SCALE - step.freq)
-                };
-            }
+    pub fn writer(&mut self) -> Writer<'_> {
+        Writer {
+            x: self.state,
+            len: self.len,
+            words: &mut self.words,
+            state_out: &mut self.state,
+            len_out: &mut self.len,
+            reciprocals: self.reciprocals,
         }
-        (self.state, self.len) = (x, len);
-        result
     }
 
     /// Writes the stream: final state (low word, high word), then the words, last emitted first.
@@ -157,8 +130,60 @@ impl Encoder {
     }
 }
 
-/// Most steps one symbol can need: the symbol, the nibble count and 8 nibbles.
-pub const MAX_GROUP: usize = 10;
+/// The encoder's hot loop: see [`Encoder::writer`].
+///
+/// Its fields are locals of the caller once inlined, so the state never goes through memory.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    x: u64,
+    len: usize,
+    words: &'a mut Vec<u32>,
+    state_out: &'a mut u64,
+    len_out: &'a mut usize,
+    reciprocals: &'static [Reciprocal],
+}
+
+impl Writer<'_> {
+    /// Makes room for `steps` more steps (each emits at most one word).
+    #[inline(always)]
+    pub fn reserve(&mut self, steps: usize) {
+        if self.words.len() < self.len + steps {
+            grow(self.words, self.len + steps);
+        }
+    }
+
+    /// Encodes one step. Requires room reserved by [`Writer::reserve`].
+    #[inline(always)]
+    pub fn put(&mut self, step: Step) {
+        let x = self.x;
+        let x_max = if step.freq == 0 {
+            BYPASS_STATE_MAX
+        } else {
+            FREQ_STATE_MAX * u64::from(step.freq)
+        };
+        // Renormalisation happens at random, about once per 32 bits of output, so it is
+        // branch-free: the word is always stored, and kept only if x overflows.
+        let emit = x >= x_max;
+        self.words[self.len] = x as u32;
+        self.len += usize::from(emit);
+        let x = if emit { x >> 32 } else { x };
+        self.x = if step.freq == 0 {
+            (x << BYPASS_BITS) | u64::from(step.start)
+        } else {
+            let r = self.reciprocals[step.freq as usize];
+            let q = ((u128::from(x) * u128::from(r.rcp)) >> 64) as u64 >> r.shift;
+            x + u64::from(step.start) + u64::from(r.bias) + q * u64::from(PROB_SCALE - step.freq)
+        };
+    }
+}
+
+impl Drop for Writer<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        *self.state_out = self.x;
+        *self.len_out = self.len;
+    }
+}
 
 #[cold]
 fn grow(words: &mut Vec<u32>, at_least: usize) {
@@ -190,12 +215,20 @@ fn reciprocals() -> &'static [Reciprocal] {
 
 fn reciprocal(freq: u32) -> Reciprocal {
     if freq < 2 {
-        return Reciprocal { rcp: u64::MAX, shift: 0, bias: PROB_SCALE - 1 };
+        return Reciprocal {
+            rcp: u64::MAX,
+            shift: 0,
+            bias: PROB_SCALE - 1,
+        };
     }
     // shift = ceil(log2 freq); rcp = ceil(2^(shift + 63) / freq) < 2^64.
     let shift = 32 - (freq - 1).leading_zeros();
-    let rcp = ((1u128 << (shift + 63)) + u128::from(freq) - 1) / u128::from(freq);
-    Reciprocal { rcp: rcp as u64, shift: shift - 1, bias: 0 }
+    let rcp = (1u128 << (shift + 63)).div_ceil(u128::from(freq));
+    Reciprocal {
+        rcp: rcp as u64,
+        shift: shift - 1,
+        bias: 0,
+    }
 }
 
 /// Decoder position in a stream: where the next word is read, and the state.
@@ -210,7 +243,9 @@ pub struct DecoderState {
 }
 
 /// Decoder over a borrowed stream.
-#[derive(Debug)]
+///
+/// It is `Copy` so that hot loops can work on a local copy whose state stays in registers.
+#[derive(Debug, Clone, Copy)]
 pub struct Decoder<'a> {
     data: &'a [u8],
     pos: usize,
@@ -228,19 +263,32 @@ impl<'a> Decoder<'a> {
         let hi = u64::from(read_word(data, 4));
         let state = lo | (hi << 32);
         if !(STATE_LOWER_BOUND..STATE_LOWER_BOUND << 32).contains(&state) {
-            return Err(Error::CorruptStream("the initial state is outside the rANS interval"));
+            return Err(Error::CorruptStream(
+                "the initial state is outside the rANS interval",
+            ));
         }
-        Ok(Decoder { data, pos: 8, state })
+        Ok(Decoder {
+            data,
+            pos: 8,
+            state,
+        })
     }
 
     /// Resumes at a saved position of the same stream.
     pub fn resume(data: &'a [u8], at: DecoderState) -> Self {
-        Decoder { data, pos: at.pos, state: at.state }
+        Decoder {
+            data,
+            pos: at.pos,
+            state: at.state,
+        }
     }
 
     /// The position to resume from later.
     pub fn position(&self) -> DecoderState {
-        DecoderState { pos: self.pos, state: self.state }
+        DecoderState {
+            pos: self.pos,
+            state: self.state,
+        }
     }
 
     /// The cumulative frequency the next symbol's interval contains, in `[0, PROB_SCALE)`.
@@ -269,13 +317,19 @@ impl<'a> Decoder<'a> {
     #[inline(always)]
     fn refill(&mut self) -> Result<()> {
         if self.state < STATE_LOWER_BOUND {
-            if self.pos + 4 > self.data.len() {
-                return Err(Error::TruncatedStream { at_word: self.pos / 4, words: self.data.len() / 4 });
-            }
-            self.state = (self.state << 32) | u64::from(read_word(self.data, self.pos));
+            let Some(word) = self.data.get(self.pos..self.pos + 4) else {
+                return Err(Error::TruncatedStream {
+                    at_word: self.pos / 4,
+                    words: self.data.len() / 4,
+                });
+            };
+            self.state = (self.state << 32)
+                | u64::from(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
             self.pos += 4;
             if self.state < STATE_LOWER_BOUND {
-                return Err(Error::CorruptStream("the state fell below the rANS interval"));
+                return Err(Error::CorruptStream(
+                    "the state fell below the rANS interval",
+                ));
             }
         }
         Ok(())
@@ -286,7 +340,9 @@ impl<'a> Decoder<'a> {
     /// never passes.
     pub fn finish(&self) -> Result<()> {
         if self.pos != self.data.len() || self.state != STATE_LOWER_BOUND {
-            return Err(Error::StreamNotExhausted { unread_words: (self.data.len() - self.pos) / 4 });
+            return Err(Error::StreamNotExhausted {
+                unread_words: (self.data.len() - self.pos) / 4,
+            });
         }
         Ok(())
     }
@@ -317,7 +373,11 @@ mod tests {
                 enc.state = x;
                 enc.put_reversed(&[Step::interval(start, freq)]);
                 assert_eq!(enc.len, 0, "no renormalisation below x_max");
-                assert_eq!(enc.state, ((x / f) << PRECISION) + x % f + u64::from(start), "x={x} freq={freq}");
+                assert_eq!(
+                    enc.state,
+                    ((x / f) << PRECISION) + x % f + u64::from(start),
+                    "x={x} freq={freq}"
+                );
             }
         }
     }
@@ -377,10 +437,22 @@ mod tests {
 
     #[test]
     fn malformed_stream_lengths_and_states_are_rejected() {
-        assert_eq!(Decoder::new(&[]).unwrap_err(), Error::StreamLength { len: 0 });
-        assert_eq!(Decoder::new(&[0; 9]).unwrap_err(), Error::StreamLength { len: 9 });
-        assert!(matches!(Decoder::new(&[0; 8]).unwrap_err(), Error::CorruptStream(_)));
-        assert!(matches!(Decoder::new(&[0xff; 8]).unwrap_err(), Error::CorruptStream(_)));
+        assert_eq!(
+            Decoder::new(&[]).unwrap_err(),
+            Error::StreamLength { len: 0 }
+        );
+        assert_eq!(
+            Decoder::new(&[0; 9]).unwrap_err(),
+            Error::StreamLength { len: 9 }
+        );
+        assert!(matches!(
+            Decoder::new(&[0; 8]).unwrap_err(),
+            Error::CorruptStream(_)
+        ));
+        assert!(matches!(
+            Decoder::new(&[0xff; 8]).unwrap_err(),
+            Error::CorruptStream(_)
+        ));
     }
 
     #[test]
@@ -389,6 +461,9 @@ mod tests {
         enc.put_reversed(&[Step::interval(0, 1); 64]);
         let bytes = enc.finish();
         let dec = Decoder::new(&bytes).unwrap();
-        assert!(matches!(dec.finish(), Err(Error::StreamNotExhausted { .. })));
+        assert!(matches!(
+            dec.finish(),
+            Err(Error::StreamNotExhausted { .. })
+        ));
     }
 }

@@ -1,0 +1,96 @@
+"""Type stubs of the native module ``tinify._core`` (Rust, PyO3).
+
+Every function takes C-contiguous numpy arrays of the stated dtype and releases the GIL while
+it works. Use the wrappers of :mod:`tinify.ans`, which accept lists and tensors too.
+"""
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class DecodeError(ValueError):
+    """A byte string is not a valid stream for the given indexes and CDF tables."""
+
+def pmf_to_quantized_cdf(pmf: npt.NDArray[np.float32], precision: int) -> list[int]:
+    """Quantizes one pmf into a CDF of ``len(pmf) + 1`` entries ending at ``2**precision``."""
+
+def quantized_cdf_table(
+    pmfs: npt.NDArray[np.float32],
+    lengths: npt.NDArray[np.int32],
+    tail_masses: npt.NDArray[np.float32],
+    precision: int,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Builds CDF rows for many pmfs; returns ``(cdfs, cdf_lengths)``."""
+
+def encode_with_indexes(
+    symbols: npt.NDArray[np.int32],
+    indexes: npt.NDArray[np.int32],
+    cdfs: npt.NDArray[np.int32],
+    cdfs_sizes: npt.NDArray[np.int32],
+    offsets: npt.NDArray[np.int32],
+) -> bytes:
+    """Encodes ``symbols[i]`` with CDF row ``indexes[i]`` into one stream."""
+
+def encode_batch(
+    symbols: npt.NDArray[np.int32],
+    indexes: npt.NDArray[np.int32],
+    cdfs: npt.NDArray[np.int32],
+    cdfs_sizes: npt.NDArray[np.int32],
+    offsets: npt.NDArray[np.int32],
+) -> list[bytes]:
+    """Encodes each row of ``symbols`` into its own stream, rows in parallel."""
+
+def decode_with_indexes(
+    encoded: bytes,
+    indexes: npt.NDArray[np.int32],
+    cdfs: npt.NDArray[np.int32],
+    cdfs_sizes: npt.NDArray[np.int32],
+    offsets: npt.NDArray[np.int32],
+) -> npt.NDArray[np.int32]:
+    """Decodes one stream, which must be consumed exactly."""
+
+def decode_batch(
+    strings: list[bytes],
+    indexes: npt.NDArray[np.int32],
+    cdfs: npt.NDArray[np.int32],
+    cdfs_sizes: npt.NDArray[np.int32],
+    offsets: npt.NDArray[np.int32],
+) -> npt.NDArray[np.int32]:
+    """Decodes ``strings[n]`` with row ``n`` of ``indexes``, streams in parallel."""
+
+class BufferedRansEncoder:
+    """Collects symbols over several calls and encodes them at ``flush()``."""
+
+    def __init__(self) -> None: ...
+    def encode_with_indexes(
+        self,
+        symbols: npt.NDArray[np.int32],
+        indexes: npt.NDArray[np.int32],
+        cdfs: npt.NDArray[np.int32],
+        cdfs_sizes: npt.NDArray[np.int32],
+        offsets: npt.NDArray[np.int32],
+    ) -> None:
+        """Appends symbols; on error nothing is appended."""
+
+    def flush(self) -> bytes:
+        """Encodes everything appended so far into one stream and empties the buffer."""
+
+class RansDecoder:
+    """Decodes a stream set by ``set_stream`` in successive ``decode_stream`` calls."""
+
+    def __init__(self) -> None: ...
+    def set_stream(self, encoded: bytes) -> None:
+        """Starts decoding ``encoded`` (copied)."""
+
+    def decode_stream(
+        self,
+        indexes: npt.NDArray[np.int32],
+        cdfs: npt.NDArray[np.int32],
+        cdfs_sizes: npt.NDArray[np.int32],
+        offsets: npt.NDArray[np.int32],
+    ) -> npt.NDArray[np.int32]:
+        """Decodes the next ``len(indexes)`` symbols of the stream."""
+
+    def finish(self) -> None:
+        """Raises ``DecodeError`` unless the stream was decoded exactly to its end."""

@@ -1,0 +1,336 @@
+//! The PyO3 binding layer: `tinify._core`.
+//!
+//! Every function has the same shape: borrow the numpy arrays (zero-copy, C-contiguous, the
+//! element type fixed by the signature), check what the core cannot see (shapes of 2-D
+//! arrays), release the GIL while the core works on plain slices, map the core's error, and
+//! hand back numpy arrays or `bytes`. Conversions from lists and torch tensors happen once, in
+//! `tinify/ans.py`; nothing here iterates over Python objects element by element.
+//!
+//! The arrays are read while the GIL is released. Like any native library that does so, this
+//! assumes no other thread mutates them during the call.
+
+use numpy::ndarray::Array2;
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::cdf;
+use crate::coder::{self, BufferedEncoder, CdfTable, SymbolSearch};
+use crate::error::Error;
+use crate::rans::{Decoder, DecoderState};
+
+pyo3::create_exception!(
+    tinify,
+    DecodeError,
+    PyValueError,
+    "A byte string is not a valid stream for the given indexes and CDF tables: truncated, corrupt, or decoded with other tables."
+);
+
+impl From<Error> for PyErr {
+    fn from(err: Error) -> PyErr {
+        if err.is_decode_error() {
+            DecodeError::new_err(err.to_string())
+        } else {
+            PyValueError::new_err(err.to_string())
+        }
+    }
+}
+
+fn slice<'a, T: numpy::Element>(
+    array: &'a PyReadonlyArray1<'_, T>,
+    name: &str,
+) -> PyResult<&'a [T]> {
+    array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err(format!("`{name}` must be a C-contiguous array")))
+}
+
+fn slice2<'a, T: numpy::Element>(
+    array: &'a PyReadonlyArray2<'_, T>,
+    name: &str,
+) -> PyResult<&'a [T]> {
+    array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err(format!("`{name}` must be a C-contiguous array")))
+}
+
+/// The borrowed arrays of a CDF table, validated by [`CdfTable::new`] inside the GIL-free part.
+struct TableArgs<'a> {
+    cdfs: &'a [i32],
+    stride: usize,
+    sizes: &'a [i32],
+    offsets: &'a [i32],
+}
+
+impl<'a> TableArgs<'a> {
+    fn new(
+        cdfs: &'a PyReadonlyArray2<'_, i32>,
+        sizes: &'a PyReadonlyArray1<'_, i32>,
+        offsets: &'a PyReadonlyArray1<'_, i32>,
+    ) -> PyResult<Self> {
+        let shape = cdfs.shape();
+        if shape[0] != sizes.len() {
+            return Err(PyValueError::new_err(format!(
+                "`cdfs` has {} rows but `cdfs_sizes` has {} entries",
+                shape[0],
+                sizes.len()
+            )));
+        }
+        Ok(TableArgs {
+            cdfs: slice2(cdfs, "cdfs")?,
+            stride: shape[1],
+            sizes: slice(sizes, "cdfs_sizes")?,
+            offsets: slice(offsets, "offsets")?,
+        })
+    }
+
+    fn table(&self) -> Result<CdfTable<'a>, Error> {
+        CdfTable::new(self.cdfs, self.stride, self.sizes, self.offsets)
+    }
+}
+
+/// Quantizes one pmf (float32) into a CDF of `len(pmf) + 1` entries ending at `2**precision`,
+/// exactly as CompressAI's `pmf_to_quantized_cdf`.
+#[pyfunction]
+fn pmf_to_quantized_cdf(
+    py: Python<'_>,
+    pmf: PyReadonlyArray1<'_, f32>,
+    precision: u32,
+) -> PyResult<Vec<u32>> {
+    let pmf = slice(&pmf, "pmf")?;
+    Ok(py.detach(|| cdf::pmf_to_quantized_cdf(pmf, precision))?)
+}
+
+/// A CDF table and its row lengths, as numpy arrays.
+type TableArrays<'py> = (Bound<'py, PyArray2<i32>>, Bound<'py, PyArray1<i32>>);
+
+/// Builds CDF rows for many pmfs at once: row `r` quantizes `pmfs[r, :lengths[r]]` followed by
+/// `tail_masses[r]`. Returns `(cdfs, cdf_lengths)`, rows zero-padded to `max(lengths) + 2`.
+#[pyfunction]
+fn quantized_cdf_table<'py>(
+    py: Python<'py>,
+    pmfs: PyReadonlyArray2<'py, f32>,
+    lengths: PyReadonlyArray1<'py, i32>,
+    tail_masses: PyReadonlyArray1<'py, f32>,
+    precision: u32,
+) -> PyResult<TableArrays<'py>> {
+    let stride = pmfs.shape()[1];
+    let (pmfs, lengths, tails) = (
+        slice2(&pmfs, "pmfs")?,
+        slice(&lengths, "lengths")?,
+        slice(&tail_masses, "tail_masses")?,
+    );
+    let table = py.detach(|| cdf::quantized_cdf_table(pmfs, stride, lengths, tails, precision))?;
+    let cdfs = Array2::from_shape_vec((table.lengths.len(), table.stride), table.cdfs)
+        .expect("the core returns rows * stride entries");
+    Ok((cdfs.into_pyarray(py), table.lengths.into_pyarray(py)))
+}
+
+/// Encodes `symbols[i]` with CDF row `indexes[i]` into one stream.
+#[pyfunction]
+fn encode_with_indexes<'py>(
+    py: Python<'py>,
+    symbols: PyReadonlyArray1<'py, i32>,
+    indexes: PyReadonlyArray1<'py, i32>,
+    cdfs: PyReadonlyArray2<'py, i32>,
+    cdfs_sizes: PyReadonlyArray1<'py, i32>,
+    offsets: PyReadonlyArray1<'py, i32>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let (symbols, indexes) = (slice(&symbols, "symbols")?, slice(&indexes, "indexes")?);
+    let bytes = py.detach(|| coder::encode_with_indexes(symbols, indexes, &args.table()?))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// Encodes each row of `symbols` (with the same row of `indexes`) into its own stream, the rows
+/// in parallel.
+#[pyfunction]
+fn encode_batch<'py>(
+    py: Python<'py>,
+    symbols: PyReadonlyArray2<'py, i32>,
+    indexes: PyReadonlyArray2<'py, i32>,
+    cdfs: PyReadonlyArray2<'py, i32>,
+    cdfs_sizes: PyReadonlyArray1<'py, i32>,
+    offsets: PyReadonlyArray1<'py, i32>,
+) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+    if symbols.shape() != indexes.shape() {
+        return Err(PyValueError::new_err(format!(
+            "`symbols` has shape {:?} but `indexes` has shape {:?}",
+            symbols.shape(),
+            indexes.shape()
+        )));
+    }
+    let streams = symbols.shape()[0];
+    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let (symbols, indexes) = (slice2(&symbols, "symbols")?, slice2(&indexes, "indexes")?);
+    let encoded = py.detach(|| coder::encode_batch(symbols, indexes, streams, &args.table()?))?;
+    Ok(encoded.iter().map(|b| PyBytes::new(py, b)).collect())
+}
+
+/// Decodes one stream, which must be consumed exactly.
+#[pyfunction]
+fn decode_with_indexes<'py>(
+    py: Python<'py>,
+    encoded: &[u8],
+    indexes: PyReadonlyArray1<'py, i32>,
+    cdfs: PyReadonlyArray2<'py, i32>,
+    cdfs_sizes: PyReadonlyArray1<'py, i32>,
+    offsets: PyReadonlyArray1<'py, i32>,
+) -> PyResult<Bound<'py, PyArray1<i32>>> {
+    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let indexes = slice(&indexes, "indexes")?;
+    let out = py.detach(|| {
+        let mut out = vec![0; indexes.len()];
+        coder::decode_with_indexes(encoded, indexes, &args.table()?, &mut out).map(|()| out)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Decodes `strings[n]` with `indexes[n]` for every `n`, the streams in parallel.
+#[pyfunction]
+fn decode_batch<'py>(
+    py: Python<'py>,
+    strings: Vec<Vec<u8>>,
+    indexes: PyReadonlyArray2<'py, i32>,
+    cdfs: PyReadonlyArray2<'py, i32>,
+    cdfs_sizes: PyReadonlyArray1<'py, i32>,
+    offsets: PyReadonlyArray1<'py, i32>,
+) -> PyResult<Bound<'py, PyArray2<i32>>> {
+    let (streams, len) = (indexes.shape()[0], indexes.shape()[1]);
+    if strings.len() != streams {
+        return Err(PyValueError::new_err(format!(
+            "{} strings for {} rows of `indexes`",
+            strings.len(),
+            streams
+        )));
+    }
+    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let indexes = slice2(&indexes, "indexes")?;
+    let out = py.detach(|| {
+        let refs: Vec<&[u8]> = strings.iter().map(Vec::as_slice).collect();
+        let mut out = vec![0; indexes.len()];
+        coder::decode_batch(&refs, indexes, &args.table()?, &mut out).map(|()| out)
+    })?;
+    let out = Array2::from_shape_vec((streams, len), out).expect("rows * len entries");
+    Ok(out.into_pyarray(py))
+}
+
+/// Collects symbols over several calls and encodes them at `flush()`.
+#[pyclass(module = "tinify._core")]
+#[derive(Default)]
+struct BufferedRansEncoder {
+    inner: BufferedEncoder,
+}
+
+#[pymethods]
+impl BufferedRansEncoder {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends symbols; on error nothing is appended.
+    fn encode_with_indexes<'py>(
+        &mut self,
+        py: Python<'py>,
+        symbols: PyReadonlyArray1<'py, i32>,
+        indexes: PyReadonlyArray1<'py, i32>,
+        cdfs: PyReadonlyArray2<'py, i32>,
+        cdfs_sizes: PyReadonlyArray1<'py, i32>,
+        offsets: PyReadonlyArray1<'py, i32>,
+    ) -> PyResult<()> {
+        let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+        let (symbols, indexes) = (slice(&symbols, "symbols")?, slice(&indexes, "indexes")?);
+        let inner = &mut self.inner;
+        Ok(py.detach(|| inner.push(symbols, indexes, &args.table()?))?)
+    }
+
+    /// Encodes everything appended so far into one stream and empties the buffer.
+    fn flush<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let inner = &mut self.inner;
+        let bytes = py.detach(|| inner.flush());
+        PyBytes::new(py, &bytes)
+    }
+}
+
+/// Decodes a stream set by `set_stream` in successive `decode_stream` calls.
+#[pyclass(module = "tinify._core")]
+#[derive(Default)]
+struct RansDecoder {
+    stream: Vec<u8>,
+    at: Option<DecoderState>,
+}
+
+#[pymethods]
+impl RansDecoder {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts decoding `encoded` (copied).
+    fn set_stream(&mut self, encoded: &[u8]) -> PyResult<()> {
+        self.at = None;
+        self.stream = encoded.to_vec();
+        self.at = Some(Decoder::new(&self.stream)?.position());
+        Ok(())
+    }
+
+    /// Decodes the next `len(indexes)` symbols of the stream.
+    fn decode_stream<'py>(
+        &mut self,
+        py: Python<'py>,
+        indexes: PyReadonlyArray1<'py, i32>,
+        cdfs: PyReadonlyArray2<'py, i32>,
+        cdfs_sizes: PyReadonlyArray1<'py, i32>,
+        offsets: PyReadonlyArray1<'py, i32>,
+    ) -> PyResult<Bound<'py, PyArray1<i32>>> {
+        let Some(at) = self.at else {
+            return Err(PyValueError::new_err(
+                "no stream to decode: call set_stream() first",
+            ));
+        };
+        let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+        let indexes = slice(&indexes, "indexes")?;
+        let stream = &self.stream;
+        let (out, at) = py.detach(|| {
+            let table = args.table()?;
+            let search = SymbolSearch::new(&table, indexes.len());
+            let mut dec = Decoder::resume(stream, at);
+            let mut out = vec![0; indexes.len()];
+            coder::decode_into(&mut dec, indexes, &table, &search, &mut out)
+                .map(|()| (out, dec.position()))
+        })?;
+        self.at = Some(at);
+        Ok(out.into_pyarray(py))
+    }
+
+    /// Raises `DecodeError` unless the stream set by `set_stream` was decoded exactly to its end.
+    fn finish(&self) -> PyResult<()> {
+        let Some(at) = self.at else {
+            return Err(PyValueError::new_err(
+                "no stream to decode: call set_stream() first",
+            ));
+        };
+        Ok(Decoder::resume(&self.stream, at).finish()?)
+    }
+}
+
+/// tinify's native core: quantized CDF tables and rANS coding.
+#[pymodule(gil_used = false)]
+mod _core {
+    #[pymodule_export]
+    use super::{
+        decode_batch, decode_with_indexes, encode_batch, encode_with_indexes, pmf_to_quantized_cdf,
+        quantized_cdf_table, BufferedRansEncoder, DecodeError, RansDecoder,
+    };
+
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        use pyo3::types::PyModuleMethods;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}
