@@ -48,7 +48,9 @@ def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--symbols", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -71,8 +73,14 @@ def main() -> None:
     rows: list[tuple[str, float, float, int]] = []
 
     # tinify
-    t_enc, data = best_of(args.repeat, lambda: ans.RansEncoder().encode_with_indexes(symbols, indexes, cdfs, sizes, offsets))
-    t_dec, out = best_of(args.repeat, lambda: ans.RansDecoder().decode_with_indexes(data, indexes, cdfs, sizes, offsets))
+    t_enc, data = best_of(
+        args.repeat,
+        lambda: ans.RansEncoder().encode_with_indexes(symbols, indexes, cdfs, sizes, offsets),
+    )
+    t_dec, out = best_of(
+        args.repeat,
+        lambda: ans.RansDecoder().decode_with_indexes(data, indexes, cdfs, sizes, offsets),
+    )
     assert np.array_equal(out, symbols), "tinify round trip failed"
     rows.append(("tinify", t_enc, t_dec, len(data)))
 
@@ -89,7 +97,9 @@ def main() -> None:
 
     t_enc, cai_data = best_of(args.repeat, cai_encode)
     t_dec, cai_out = best_of(args.repeat, cai_decode)
-    assert np.array_equal(np.asarray(cai_out, dtype=np.int32), symbols), "compressai round trip failed"
+    assert np.array_equal(np.asarray(cai_out, dtype=np.int32), symbols), (
+        "compressai round trip failed"
+    )
     assert cai_data == data, "tinify and compressai bytes differ"
     rows.append(("compressai", t_enc, t_dec, len(cai_data)))
 
@@ -113,7 +123,10 @@ def main() -> None:
     rows.append(("constriction", t_enc, t_dec, con_data.nbytes))
 
     base_enc, base_dec = rows[1][1], rows[1][2]
-    print(f"{'library':<13}{'encode Msym/s':>15}{'decode Msym/s':>15}{'bytes':>12}{'enc vs cai':>12}{'dec vs cai':>12}")
+    header = ("library", "encode Msym/s", "decode Msym/s", "bytes", "enc vs cai", "dec vs cai")
+    print(
+        f"{header[0]:<13}{header[1]:>15}{header[2]:>15}{header[3]:>12}{header[4]:>12}{header[5]:>12}"
+    )
     for name, t_enc, t_dec, nbytes in rows:
         print(
             f"{name:<13}{n / t_enc / 1e6:>15.1f}{n / t_dec / 1e6:>15.1f}{nbytes:>12,}"

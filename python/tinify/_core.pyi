@@ -4,8 +4,23 @@ Every function takes C-contiguous numpy arrays of the stated dtype and releases 
 it works. Use the wrappers of :mod:`tinify.ans`, which accept lists and tensors too.
 """
 
+from typing import final
+
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "BufferedRansEncoder",
+    "DecodeError",
+    "RansDecoder",
+    "__version__",
+    "decode_batch",
+    "decode_with_indexes",
+    "encode_batch",
+    "encode_with_indexes",
+    "pmf_to_quantized_cdf",
+    "quantized_cdf_table",
+]
 
 __version__: str
 
@@ -59,6 +74,7 @@ def decode_batch(
 ) -> npt.NDArray[np.int32]:
     """Decodes ``strings[n]`` with row ``n`` of ``indexes``, streams in parallel."""
 
+@final
 class BufferedRansEncoder:
     """Collects symbols over several calls and encodes them at ``flush()``."""
 
@@ -76,6 +92,7 @@ class BufferedRansEncoder:
     def flush(self) -> bytes:
         """Encodes everything appended so far into one stream and empties the buffer."""
 
+@final
 class RansDecoder:
     """Decodes a stream set by ``set_stream`` in successive ``decode_stream`` calls."""
 

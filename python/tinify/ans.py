@@ -103,7 +103,9 @@ def _like(values: np.ndarray, template: Any) -> Any:
     return values.tolist()
 
 
-def pmf_to_quantized_cdf(pmf: Sequence[float] | np.ndarray | torch.Tensor, precision: int = 16) -> list[int]:
+def pmf_to_quantized_cdf(
+    pmf: Sequence[float] | np.ndarray | torch.Tensor, precision: int = 16
+) -> list[int]:
     """Quantizes a pmf into a CDF of ``len(pmf) + 1`` integers from 0 to ``2**precision``.
 
     Identical to CompressAI's ``pmf_to_quantized_cdf`` for the same float32 probabilities.
@@ -137,13 +139,20 @@ def quantized_cdf_table(
     """
 
     def floats(name: str, values: Any, ndim: int) -> np.ndarray:
-        array = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+        array = (
+            values.detach().cpu().numpy()
+            if isinstance(values, torch.Tensor)
+            else np.asarray(values)
+        )
         if array.ndim != ndim:
             raise ValueError(f"`{name}` must be {ndim}-D, got shape {array.shape}")
         return np.ascontiguousarray(array, dtype=np.float32)
 
     return _core.quantized_cdf_table(
-        floats("pmfs", pmfs, 2), as_int32("lengths", lengths), floats("tail_masses", tail_masses, 1), int(precision)
+        floats("pmfs", pmfs, 2),
+        as_int32("lengths", lengths),
+        floats("tail_masses", tail_masses, 1),
+        int(precision),
     )
 
 
@@ -164,7 +173,9 @@ class RansEncoder:
         absurdly far from its row (more than 2**31 away) can be coded.
         """
         return _core.encode_with_indexes(
-            as_int32("symbols", symbols), as_int32("indexes", indexes), *_table_args(cdfs, cdfs_sizes, offsets)
+            as_int32("symbols", symbols),
+            as_int32("indexes", indexes),
+            *_table_args(cdfs, cdfs_sizes, offsets),
         )
 
 
@@ -188,7 +199,9 @@ class BufferedRansEncoder:
     ) -> None:
         """Appends symbols to the buffer; nothing is appended if an argument is invalid."""
         self._inner.encode_with_indexes(
-            as_int32("symbols", symbols), as_int32("indexes", indexes), *_table_args(cdfs, cdfs_sizes, offsets)
+            as_int32("symbols", symbols),
+            as_int32("indexes", indexes),
+            *_table_args(cdfs, cdfs_sizes, offsets),
         )
 
     def flush(self) -> bytes:
@@ -234,7 +247,9 @@ class RansDecoder:
         offsets: IntArrayLike,
     ) -> Any:
         """Decodes the next ``len(indexes)`` symbols of the stream set by :meth:`set_stream`."""
-        values = self._inner.decode_stream(as_int32("indexes", indexes), *_table_args(cdfs, cdfs_sizes, offsets))
+        values = self._inner.decode_stream(
+            as_int32("indexes", indexes), *_table_args(cdfs, cdfs_sizes, offsets)
+        )
         return _like(values, indexes)
 
     def finish(self) -> None:
@@ -253,7 +268,9 @@ def encode_batch(
     """Encodes each row of the 2-D ``symbols`` (with the same row of ``indexes``) into its own
     stream, rows in parallel. Row ``n`` gives the bytes ``RansEncoder`` gives for it alone."""
     return _core.encode_batch(
-        as_int32("symbols", symbols, ndim=2), as_int32("indexes", indexes, ndim=2), *_table_args(cdfs, cdfs_sizes, offsets)
+        as_int32("symbols", symbols, ndim=2),
+        as_int32("indexes", indexes, ndim=2),
+        *_table_args(cdfs, cdfs_sizes, offsets),
     )
 
 
@@ -269,5 +286,7 @@ def decode_batch(
     Returns an int32 array shaped like ``indexes``.
     """
     return _core.decode_batch(
-        [bytes(s) for s in strings], as_int32("indexes", indexes, ndim=2), *_table_args(cdfs, cdfs_sizes, offsets)
+        [bytes(s) for s in strings],
+        as_int32("indexes", indexes, ndim=2),
+        *_table_args(cdfs, cdfs_sizes, offsets),
     )

@@ -120,10 +120,8 @@ pub enum Error {
         len: usize,
     },
     /// The stream ended before all symbols were decoded.
-    #[error("truncated stream: needed word {at_word} but the stream has only {words} words")]
+    #[error("truncated stream: decoding needs more than its {words} words")]
     TruncatedStream {
-        /// Word that was needed.
-        at_word: usize,
         /// Words in the stream.
         words: usize,
     },

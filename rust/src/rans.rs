@@ -319,7 +319,6 @@ impl<'a> Decoder<'a> {
         if self.state < STATE_LOWER_BOUND {
             let Some(word) = self.data.get(self.pos..self.pos + 4) else {
                 return Err(Error::TruncatedStream {
-                    at_word: self.pos / 4,
                     words: self.data.len() / 4,
                 });
             };

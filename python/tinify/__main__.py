@@ -1,0 +1,7 @@
+"""``python -m tinify``: the same as the ``tinify`` command."""
+
+import sys
+
+from tinify.cli import main
+
+sys.exit(main())

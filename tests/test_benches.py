@@ -1,0 +1,21 @@
+"""The benchmarks run (on tiny inputs), so they cannot rot; speed is measured by running them
+directly, never asserted here."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHES = Path(__file__).resolve().parents[1] / "benches"
+
+
+def _run(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(BENCHES / script), *args], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_bench_ans_runs_and_finds_identical_bytes():
+    out = _run("bench_ans.py", "--symbols", "20000", "--repeat", "1")
+    assert "tinify bytes == compressai bytes: True" in out
