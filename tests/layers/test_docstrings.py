@@ -1,0 +1,16 @@
+"""The examples in tinify.layers docstrings run and give the output they show."""
+
+import doctest
+import importlib
+
+import pytest
+
+import tinify.layers
+
+MODULES = sorted({getattr(tinify.layers, name).__module__ for name in tinify.layers.__all__})
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
