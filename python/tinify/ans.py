@@ -129,31 +129,39 @@ def quantized_cdf_table(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Builds a table of CDF rows in one call, in CompressAI's entropy-model layout.
 
-    Row ``r`` quantizes ``pmfs[r, :lengths[r]]`` followed by ``tail_masses[r]``, the mass of
-    the escape symbol, so it has ``lengths[r] + 2`` entries; rows are zero-padded to
-    ``max(lengths) + 2``.
+    Row ``r`` quantizes the pmf ``pmfs[r, :lengths[r]]`` followed by ``tail_masses[r]``, the
+    mass of the escape symbol, so it has ``lengths[r] + 2`` entries; rows are zero-padded to
+    ``max(lengths) + 2``. ``pmfs`` may also be 1-D: the rows' values concatenated.
 
     Returns:
         ``(cdfs, cdf_lengths)``: an int32 array of shape ``(rows, max(lengths) + 2)`` and the
         int32 row lengths ``lengths + 2``.
     """
-
-    def floats(name: str, values: Any, ndim: int) -> np.ndarray:
-        array = (
-            values.detach().cpu().numpy()
-            if isinstance(values, torch.Tensor)
-            else np.asarray(values)
+    lengths = as_int32("lengths", lengths)
+    pmfs = _floats("pmfs", pmfs)
+    if pmfs.ndim == 2:
+        if pmfs.shape[0] != len(lengths) or (lengths.size and lengths.max() > pmfs.shape[1]):
+            raise ValueError(
+                f"`pmfs` of shape {pmfs.shape} cannot hold rows of lengths up to {lengths.max()}"
+            )
+        pmfs = pmfs[np.arange(pmfs.shape[1])[None, :] < lengths[:, None]]
+    elif pmfs.ndim != 1:
+        raise ValueError(
+            f"`pmfs` must be 2-D (padded rows) or 1-D (concatenated rows), got shape {pmfs.shape}"
         )
-        if array.ndim != ndim:
-            raise ValueError(f"`{name}` must be {ndim}-D, got shape {array.shape}")
-        return np.ascontiguousarray(array, dtype=np.float32)
+    tail_masses = _floats("tail_masses", tail_masses)
+    if tail_masses.ndim != 1:
+        raise ValueError(f"`tail_masses` must be 1-D, got shape {tail_masses.shape}")
+    return _core.quantized_cdf_table(pmfs, lengths, tail_masses, int(precision))
 
-    return _core.quantized_cdf_table(
-        floats("pmfs", pmfs, 2),
-        as_int32("lengths", lengths),
-        floats("tail_masses", tail_masses, 1),
-        int(precision),
+
+def _floats(name: str, values: Any) -> np.ndarray:
+    array = (
+        values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
     )
+    if array.dtype.kind not in "fiu":
+        raise TypeError(f"`{name}` must hold numbers, got dtype {array.dtype}")
+    return np.ascontiguousarray(array, dtype=np.float32)
 
 
 class RansEncoder:

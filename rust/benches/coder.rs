@@ -20,8 +20,7 @@ fn phi(x: f64) -> f64 {
                 + t * (0.09678418
                     + t * (-0.18628806
                         + t * (0.27886807
-                            + t * (-1.13520398
-                                + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+                            + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
     let erfc = t * poly.exp();
     if x >= 0.0 {
         1.0 - 0.5 * erfc
@@ -39,28 +38,22 @@ struct GaussianTable {
 }
 
 fn gaussian_table() -> GaussianTable {
-    let levels = 64;
+    let levels: usize = 64;
     let scales: Vec<f64> = (0..levels)
-        .map(|i| {
-            (0.11f64.ln() + (256f64.ln() - 0.11f64.ln()) * i as f64 / (levels - 1) as f64).exp()
-        })
+        .map(|i| (0.11f64.ln() + (256f64.ln() - 0.11f64.ln()) * i as f64 / (levels - 1) as f64).exp())
         .collect();
-    let centers: Vec<i32> = scales
-        .iter()
-        .map(|s| (s * 6.1094102).ceil() as i32)
-        .collect();
-    let max_len = centers.iter().map(|c| 2 * c + 1).max().unwrap() as usize;
-    let mut pmfs = vec![0f32; levels * max_len];
+    let centers: Vec<i32> = scales.iter().map(|s| (s * 6.1094102).ceil() as i32).collect();
+    let mut pmfs = Vec::new();
     let mut tails = Vec::new();
-    for (r, (&s, &c)) in scales.iter().zip(&centers).enumerate() {
-        for k in 0..(2 * c + 1) as usize {
-            let v = (k as f64 - f64::from(c)).abs();
-            pmfs[r * max_len + k] = (phi((0.5 - v) / s) - phi((-0.5 - v) / s)) as f32;
+    for (&s, &c) in scales.iter().zip(&centers) {
+        for k in 0..=2 * c {
+            let v = f64::from(k - c).abs();
+            pmfs.push((phi((0.5 - v) / s) - phi((-0.5 - v) / s)) as f32);
         }
         tails.push((2.0 * phi((-0.5 - f64::from(c)) / s)) as f32);
     }
     let lengths: Vec<i32> = centers.iter().map(|c| 2 * c + 1).collect();
-    let table = quantized_cdf_table(&pmfs, max_len, &lengths, &tails, 16).unwrap();
+    let table = quantized_cdf_table(&pmfs, &lengths, &tails, 16).unwrap();
     GaussianTable {
         cdfs: table.cdfs,
         stride: table.stride,

@@ -16,7 +16,8 @@
 //!
 //! The table layout is CompressAI's: one row per distribution, `len + 2` entries for a pmf of
 //! `len` values (the extra symbol is the escape symbol carrying the tail mass), rows
-//! zero-padded to the longest.
+//! zero-padded to the longest. The pmfs come concatenated, so that callers pass only the
+//! values that matter.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -50,66 +51,52 @@ pub struct QuantizedCdfTable {
 
 /// Builds the CDF rows of many pmfs at once.
 ///
-/// Row `r` quantizes `pmfs[r][..lengths[r]]` followed by `tail_masses[r]` (the escape symbol).
-/// `pmfs` is row-major with `pmf_stride` entries per row, `pmf_stride >= max(lengths)`.
+/// The pmfs are concatenated in `pmfs`: row `r` quantizes the next `lengths[r]` values
+/// followed by `tail_masses[r]` (the escape symbol).
 pub fn quantized_cdf_table(
     pmfs: &[f32],
-    pmf_stride: usize,
     lengths: &[i32],
     tail_masses: &[f32],
     precision: u32,
 ) -> Result<QuantizedCdfTable> {
     let rows = lengths.len();
     if tail_masses.len() != rows {
-        return Err(Error::LengthMismatch {
-            what: "tail_masses",
-            expected: rows,
-            got: tail_masses.len(),
-        });
+        return Err(Error::LengthMismatch { what: "tail_masses", expected: rows, got: tail_masses.len() });
     }
-    if pmfs.len() != rows * pmf_stride {
-        return Err(Error::LengthMismatch {
-            what: "pmfs",
-            expected: rows * pmf_stride,
-            got: pmfs.len(),
-        });
-    }
+    let mut total = 0usize;
     let mut max_len = 0;
     for (row, &len) in lengths.iter().enumerate() {
-        if len < 0 || len as usize > pmf_stride {
+        if len < 0 {
             return Err(Error::InvalidArgument {
                 what: "pmf_lengths",
-                message: format!("row {row} has length {len}, outside [0, {pmf_stride}]"),
+                message: format!("row {row} has negative length {len}"),
             });
         }
+        total += len as usize;
         max_len = max_len.max(len as usize);
+    }
+    if pmfs.len() != total {
+        return Err(Error::LengthMismatch { what: "pmfs", expected: total, got: pmfs.len() });
     }
     let stride = max_len + 2;
     let mut cdfs = vec![0i32; rows * stride];
     let mut out_lengths = Vec::with_capacity(rows);
     let mut scratch = Scratch::default();
     let mut cdf = Vec::with_capacity(stride);
+    let mut start = 0;
     for (row, (&len, &tail)) in lengths.iter().zip(tail_masses).enumerate() {
         let len = len as usize;
-        let pmf = &pmfs[row * pmf_stride..][..len];
+        let pmf = &pmfs[start..start + len];
+        start += len;
         cdf.clear();
         cdf.resize(len + 2, 0);
-        quantize_into(
-            pmf.iter().copied().chain([tail]),
-            precision,
-            &mut scratch,
-            &mut cdf,
-        )?;
+        quantize_into(pmf.iter().copied().chain([tail]), precision, &mut scratch, &mut cdf)?;
         for (dst, &src) in cdfs[row * stride..].iter_mut().zip(&cdf) {
             *dst = src as i32;
         }
         out_lengths.push((len + 2) as i32);
     }
-    Ok(QuantizedCdfTable {
-        cdfs,
-        stride,
-        lengths: out_lengths,
-    })
+    Ok(QuantizedCdfTable { cdfs, stride, lengths: out_lengths })
 }
 
 /// Reusable buffers, so that building a table allocates once, not once per row.
@@ -169,13 +156,7 @@ fn quantize_into(
         }
         let donors = &mut scratch.donors;
         donors.clear();
-        donors.extend(
-            freqs
-                .iter()
-                .enumerate()
-                .filter(|(_, &f)| f > 1)
-                .map(|(j, &f)| Reverse((f, j as u32))),
-        );
+        donors.extend(freqs.iter().enumerate().filter(|(_, &f)| f > 1).map(|(j, &f)| Reverse((f, j as u32))));
         let mut heap = BinaryHeap::from(std::mem::take(donors));
         for i in 0..n {
             if freqs[i] != 0 {
@@ -211,9 +192,8 @@ mod tests {
     /// The quadratic reference algorithm, transcribed from the specification (repair by scan).
     fn reference(pmf: &[f32], precision: u32) -> Vec<u32> {
         let one = 1u64 << precision;
-        let mut cdf: Vec<u64> = std::iter::once(0)
-            .chain(pmf.iter().map(|&p| (p * one as f32).round() as u64))
-            .collect();
+        let mut cdf: Vec<u64> =
+            std::iter::once(0).chain(pmf.iter().map(|&p| (p * one as f32).round() as u64)).collect();
         let total: u64 = cdf.iter().sum();
         for c in cdf.iter_mut() {
             *c = one * *c / total;
@@ -255,11 +235,7 @@ mod tests {
             (&[0.25, 0.5, 0.25, 1e-3], &[0, 16367, 49102, 65469, 65536]),
         ];
         for (pmf, expected) in cases {
-            assert_eq!(
-                pmf_to_quantized_cdf(pmf, 16).unwrap(),
-                expected,
-                "pmf {pmf:?}"
-            );
+            assert_eq!(pmf_to_quantized_cdf(pmf, 16).unwrap(), expected, "pmf {pmf:?}");
         }
     }
 
@@ -270,28 +246,22 @@ mod tests {
         for case in 0..2000 {
             let n = rng.random_range(1..400);
             let sparsity: f32 = rng.random();
-            let pmf: Vec<f32> = (0..n)
-                .map(|_| {
-                    if rng.random::<f32>() < sparsity {
-                        rng.random::<f32>() * 1e-5
-                    } else {
-                        rng.random()
-                    }
-                })
-                .collect();
-            let precision = if case % 5 == 0 {
-                rng.random_range(10..16)
-            } else {
-                16
-            };
+            let pmf: Vec<f32> =
+                (0..n)
+                    .map(|_| {
+                        if rng.random::<f32>() < sparsity {
+                            rng.random::<f32>() * 1e-5
+                        } else {
+                            rng.random()
+                        }
+                    })
+                    .collect();
+            let precision = if case % 5 == 0 { rng.random_range(10..16) } else { 16 };
             let scale = (1u32 << precision) as f32;
             if pmf.iter().all(|&p| (p * scale).round() == 0.0) || n as u64 > 1 << precision {
                 continue;
             }
-            assert_eq!(
-                pmf_to_quantized_cdf(&pmf, precision).unwrap(),
-                reference(&pmf, precision)
-            );
+            assert_eq!(pmf_to_quantized_cdf(&pmf, precision).unwrap(), reference(&pmf, precision));
         }
     }
 
@@ -313,44 +283,23 @@ mod tests {
     fn invalid_pmfs_are_rejected() {
         assert_eq!(
             pmf_to_quantized_cdf(&[0.5, -0.1], 16),
-            Err(Error::InvalidPmf {
-                position: 1,
-                value: -0.1
-            })
+            Err(Error::InvalidPmf { position: 1, value: -0.1 })
         );
-        assert!(matches!(
-            pmf_to_quantized_cdf(&[f32::NAN], 16),
-            Err(Error::InvalidPmf { .. })
-        ));
-        assert!(matches!(
-            pmf_to_quantized_cdf(&[f32::INFINITY], 16),
-            Err(Error::InvalidPmf { .. })
-        ));
+        assert!(matches!(pmf_to_quantized_cdf(&[f32::NAN], 16), Err(Error::InvalidPmf { .. })));
+        assert!(matches!(pmf_to_quantized_cdf(&[f32::INFINITY], 16), Err(Error::InvalidPmf { .. })));
         assert_eq!(pmf_to_quantized_cdf(&[0.0, 1e-9], 16), Err(Error::ZeroPmf));
         assert_eq!(pmf_to_quantized_cdf(&[], 16), Err(Error::ZeroPmf));
-        assert_eq!(
-            pmf_to_quantized_cdf(&[1.0], 0),
-            Err(Error::InvalidPrecision(0))
-        );
-        assert_eq!(
-            pmf_to_quantized_cdf(&[1.0], 17),
-            Err(Error::InvalidPrecision(17))
-        );
+        assert_eq!(pmf_to_quantized_cdf(&[1.0], 0), Err(Error::InvalidPrecision(0)));
+        assert_eq!(pmf_to_quantized_cdf(&[1.0], 17), Err(Error::InvalidPrecision(17)));
         assert_eq!(pmf_to_quantized_cdf(&[1e30], 16), Err(Error::PmfOverflow));
         let long = vec![1.0; 5];
-        assert_eq!(
-            pmf_to_quantized_cdf(&long, 2),
-            Err(Error::PmfTooLong {
-                len: 5,
-                precision: 2
-            })
-        );
+        assert_eq!(pmf_to_quantized_cdf(&long, 2), Err(Error::PmfTooLong { len: 5, precision: 2 }));
     }
 
     #[test]
     fn table_rows_are_padded_and_carry_the_tail_symbol() {
-        let pmfs = [0.25f32, 0.5, 0.25, 0.0, 1.0, 0.0, 0.0, 0.0];
-        let table = quantized_cdf_table(&pmfs, 4, &[3, 1], &[1e-3, 0.0], 16).unwrap();
+        let pmfs = [0.25f32, 0.5, 0.25, 1.0];
+        let table = quantized_cdf_table(&pmfs, &[3, 1], &[1e-3, 0.0], 16).unwrap();
         assert_eq!(table.stride, 5);
         assert_eq!(table.lengths, [5, 3]);
         assert_eq!(&table.cdfs[..5], &[0, 16367, 49102, 65469, 65536]);
@@ -359,23 +308,11 @@ mod tests {
 
     #[test]
     fn table_rejects_inconsistent_arguments() {
-        assert!(matches!(
-            quantized_cdf_table(&[1.0; 4], 2, &[2, 2], &[0.0], 16),
-            Err(Error::LengthMismatch {
-                what: "tail_masses",
-                ..
-            })
-        ));
-        assert!(matches!(
-            quantized_cdf_table(&[1.0; 4], 2, &[3, 2], &[0.0, 0.0], 16),
-            Err(Error::InvalidArgument {
-                what: "pmf_lengths",
-                ..
-            })
-        ));
-        assert!(matches!(
-            quantized_cdf_table(&[1.0; 3], 2, &[2, 2], &[0.0, 0.0], 16),
-            Err(Error::LengthMismatch { what: "pmfs", .. })
-        ));
+        let err = quantized_cdf_table(&[1.0; 4], &[2, 2], &[0.0], 16).unwrap_err();
+        assert!(matches!(err, Error::LengthMismatch { what: "tail_masses", .. }), "{err}");
+        let err = quantized_cdf_table(&[1.0; 4], &[-1, 2], &[0.0, 0.0], 16).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { what: "pmf_lengths", .. }), "{err}");
+        let err = quantized_cdf_table(&[1.0; 3], &[2, 2], &[0.0, 0.0], 16).unwrap_err();
+        assert!(matches!(err, Error::LengthMismatch { what: "pmfs", .. }), "{err}");
     }
 }

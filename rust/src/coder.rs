@@ -51,34 +51,19 @@ impl<'a> CdfTable<'a> {
     pub fn new(cdfs: &'a [i32], stride: usize, sizes: &[i32], offsets: &[i32]) -> Result<Self> {
         let rows = sizes.len();
         if offsets.len() != rows {
-            return Err(Error::LengthMismatch {
-                what: "offsets",
-                expected: rows,
-                got: offsets.len(),
-            });
+            return Err(Error::LengthMismatch { what: "offsets", expected: rows, got: offsets.len() });
         }
         if cdfs.len() != rows * stride {
-            return Err(Error::LengthMismatch {
-                what: "cdfs",
-                expected: rows * stride,
-                got: cdfs.len(),
-            });
+            return Err(Error::LengthMismatch { what: "cdfs", expected: rows * stride, got: cdfs.len() });
         }
         let mut prepared = Vec::with_capacity(rows);
         for (row, (&size, &offset)) in sizes.iter().zip(offsets).enumerate() {
             if size < 2 || size as usize > stride {
-                return Err(Error::CdfSize {
-                    row,
-                    size: i64::from(size),
-                    max: stride,
-                });
+                return Err(Error::CdfSize { row, size: i64::from(size), max: stride });
             }
             let cdf = &cdfs[row * stride..][..size as usize];
             if cdf[0] != 0 {
-                return Err(Error::CdfStart {
-                    row,
-                    value: i64::from(cdf[0]),
-                });
+                return Err(Error::CdfStart { row, value: i64::from(cdf[0]) });
             }
             if let Some(position) = cdf.windows(2).position(|w| w[1] <= w[0]) {
                 return Err(Error::CdfNotIncreasing {
@@ -90,22 +75,11 @@ impl<'a> CdfTable<'a> {
             }
             let last = cdf[cdf.len() - 1];
             if last != PROB_SCALE as i32 {
-                return Err(Error::CdfEnd {
-                    row,
-                    position: cdf.len() - 1,
-                    value: i64::from(last),
-                });
+                return Err(Error::CdfEnd { row, position: cdf.len() - 1, value: i64::from(last) });
             }
-            prepared.push(Row {
-                base: row * stride,
-                max: size as u32 - 2,
-                offset,
-            });
+            prepared.push(Row { base: row * stride, max: size as u32 - 2, offset });
         }
-        Ok(CdfTable {
-            cdfs,
-            rows: prepared,
-        })
+        Ok(CdfTable { cdfs, rows: prepared })
     }
 
     /// Number of rows.
@@ -124,11 +98,7 @@ impl<'a> CdfTable<'a> {
         // A negative index wraps to a huge usize and fails the lookup too.
         match self.rows.get(index as usize) {
             Some(&row) => Ok(row),
-            None => Err(Error::IndexOutOfRange {
-                position,
-                index: i64::from(index),
-                table_len: self.rows(),
-            }),
+            None => Err(Error::IndexOutOfRange { position, index: i64::from(index), table_len: self.rows() }),
         }
     }
 
@@ -146,13 +116,7 @@ impl<'a> CdfTable<'a> {
     }
 
     #[cold]
-    fn map_escape(
-        &self,
-        position: usize,
-        symbol: i32,
-        row: Row,
-        v: i64,
-    ) -> Result<(Step, Option<u32>)> {
+    fn map_escape(&self, position: usize, symbol: i32, row: Row, v: i64) -> Result<(Step, Option<u32>)> {
         let max = i64::from(row.max);
         let raw = if v < 0 { -2 * v - 1 } else { 2 * (v - max) };
         let raw = u32::try_from(raw).map_err(|_| Error::SymbolOutOfRange {
@@ -178,17 +142,12 @@ fn nibbles(raw: u32) -> u32 {
 fn escape_steps(raw: u32) -> impl DoubleEndedIterator<Item = Step> {
     let n = nibbles(raw);
     debug_assert!(n < MAX_BYPASS_VALUE);
-    std::iter::once(Step::bypass(n))
-        .chain((0..n).map(move |j| Step::bypass((raw >> (4 * j)) & 0xf)))
+    std::iter::once(Step::bypass(n)).chain((0..n).map(move |j| Step::bypass((raw >> (4 * j)) & 0xf)))
 }
 
 fn check_lengths(symbols: &[i32], indexes: &[i32]) -> Result<()> {
     if symbols.len() != indexes.len() {
-        return Err(Error::LengthMismatch {
-            what: "indexes",
-            expected: symbols.len(),
-            got: indexes.len(),
-        });
+        return Err(Error::LengthMismatch { what: "indexes", expected: symbols.len(), got: indexes.len() });
     }
     Ok(())
 }
@@ -249,13 +208,7 @@ pub fn encode_batch(
     let len = split_len(symbols.len(), streams)?;
     if streams <= 1 || len == 0 {
         return (0..streams)
-            .map(|s| {
-                encode_with_indexes(
-                    &symbols[s * len..][..len],
-                    &indexes[s * len..][..len],
-                    table,
-                )
-            })
+            .map(|s| encode_with_indexes(&symbols[s * len..][..len], &indexes[s * len..][..len], table))
             .collect();
     }
     symbols
@@ -270,10 +223,7 @@ fn split_len(total: usize, streams: usize) -> Result<usize> {
         return if total == 0 {
             Ok(0)
         } else {
-            Err(Error::InvalidArgument {
-                what: "streams",
-                message: "0 streams for a non-empty input".into(),
-            })
+            Err(Error::InvalidArgument { what: "streams", message: "0 streams for a non-empty input".into() })
         };
     }
     if total % streams != 0 {
@@ -301,8 +251,7 @@ impl BufferedEncoder {
     pub fn push(&mut self, symbols: &[i32], indexes: &[i32], table: &CdfTable) -> Result<()> {
         check_lengths(symbols, indexes)?;
         let before = self.steps.len();
-        push_steps(symbols, indexes, table, 0, &mut self.steps)
-            .inspect_err(|_| self.steps.truncate(before))
+        push_steps(symbols, indexes, table, 0, &mut self.steps).inspect_err(|_| self.steps.truncate(before))
     }
 
     /// Encodes everything pushed so far into one stream and empties the buffer.
@@ -373,11 +322,7 @@ impl SymbolSearch {
     pub fn new(table: &CdfTable, symbols: usize) -> Self {
         let entries: usize = table.rows.iter().map(|r| r.max as usize + 2).sum();
         if symbols < entries / 2 {
-            return SymbolSearch {
-                rows: Vec::new(),
-                buckets: Vec::new(),
-                first: Vec::new(),
-            };
+            return SymbolSearch { rows: Vec::new(), buckets: Vec::new(), first: Vec::new() };
         }
         let mut rows = Vec::with_capacity(table.rows());
         let mut buckets = Vec::new();
@@ -405,11 +350,7 @@ impl SymbolSearch {
                 });
             }
         }
-        SymbolSearch {
-            rows,
-            buckets,
-            first,
-        }
+        SymbolSearch { rows, buckets, first }
     }
 
     /// The symbol `s` of row `index` with `cdf[s] <= cum < cdf[s + 1]`, and that interval.
@@ -431,11 +372,7 @@ impl SymbolSearch {
             let split = (packed >> 47) as u32;
             let below = (packed & 0x1_ffff) as u32;
             let above = (packed >> 17 & 0x1_ffff) as u32;
-            let (start, freq) = if upper {
-                (split, above)
-            } else {
-                (split - below, below)
-            };
+            let (start, freq) = if upper { (split, above) } else { (split - below, below) };
             return (first + u32::from(upper), start, freq);
         }
         let mut s = first as usize;
@@ -464,11 +401,7 @@ pub fn decode_into(
     out: &mut [i32],
 ) -> Result<()> {
     if indexes.len() != out.len() {
-        return Err(Error::LengthMismatch {
-            what: "indexes",
-            expected: out.len(),
-            got: indexes.len(),
-        });
+        return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
     }
     // A local copy keeps the state in registers; it is written back at the end.
     let mut d = *dec;
@@ -511,23 +444,14 @@ fn decode_escape(mut d: Decoder, row: Row) -> Result<(i32, Decoder)> {
         raw |= d.read_bypass()? << (4 * j);
     }
     let half = i64::from(raw >> 1);
-    let v = if raw & 1 == 1 {
-        -half - 1
-    } else {
-        half + i64::from(row.max)
-    };
+    let v = if raw & 1 == 1 { -half - 1 } else { half + i64::from(row.max) };
     let v = i32::try_from(v + i64::from(row.offset))
         .map_err(|_| Error::CorruptStream("an escaped value does not fit 32 bits"))?;
     Ok((v, d))
 }
 
 /// Decodes a whole stream and checks that it was consumed exactly.
-pub fn decode_with_indexes(
-    data: &[u8],
-    indexes: &[i32],
-    table: &CdfTable,
-    out: &mut [i32],
-) -> Result<()> {
+pub fn decode_with_indexes(data: &[u8], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
     let search = SymbolSearch::new(table, indexes.len());
     decode_stream_with(data, indexes, table, &search, out)
 }
@@ -545,38 +469,21 @@ fn decode_stream_with(
 }
 
 /// Decodes one stream per row of `indexes` / `out` (both `streams.len() * len`), in parallel.
-pub fn decode_batch(
-    streams: &[&[u8]],
-    indexes: &[i32],
-    table: &CdfTable,
-    out: &mut [i32],
-) -> Result<()> {
+pub fn decode_batch(streams: &[&[u8]], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
     if indexes.len() != out.len() {
-        return Err(Error::LengthMismatch {
-            what: "indexes",
-            expected: out.len(),
-            got: indexes.len(),
-        });
+        return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
     }
     let len = split_len(out.len(), streams.len())?;
     let search = SymbolSearch::new(table, out.len());
     if streams.len() <= 1 || len == 0 {
         return streams.iter().enumerate().try_for_each(|(s, data)| {
-            decode_stream_with(
-                data,
-                &indexes[s * len..][..len],
-                table,
-                &search,
-                &mut out[s * len..][..len],
-            )
+            decode_stream_with(data, &indexes[s * len..][..len], table, &search, &mut out[s * len..][..len])
         });
     }
     out.par_chunks_mut(len)
         .zip(indexes.par_chunks(len))
         .zip(streams.par_iter())
-        .try_for_each(|((out, indexes), data)| {
-            decode_stream_with(data, indexes, table, &search, out)
-        })
+        .try_for_each(|((out, indexes), data)| decode_stream_with(data, indexes, table, &search, out))
 }
 
 #[cfg(test)]
@@ -622,14 +529,8 @@ mod tests {
         let mut buffered = BufferedEncoder::new();
         buffered.push(&symbols[..4], &indexes[..4], &table).unwrap();
         buffered.push(&symbols[4..], &indexes[4..], &table).unwrap();
-        assert_eq!(
-            buffered.flush(),
-            encode_with_indexes(&symbols, &indexes, &table).unwrap()
-        );
-        assert_eq!(
-            buffered.flush(),
-            encode_with_indexes(&[], &[], &table).unwrap()
-        );
+        assert_eq!(buffered.flush(), encode_with_indexes(&symbols, &indexes, &table).unwrap());
+        assert_eq!(buffered.flush(), encode_with_indexes(&[], &[], &table).unwrap());
     }
 
     #[test]
@@ -659,40 +560,23 @@ mod tests {
     fn symbol_too_far_outside_is_an_error_not_a_wrap() {
         let table = CdfTable::new(&GOLDEN_CDF, 5, &[5], &[-10]).unwrap();
         let err = encode_with_indexes(&[i32::MAX], &[0], &table).unwrap_err();
-        assert!(
-            matches!(err, Error::SymbolOutOfRange { position: 0, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, Error::SymbolOutOfRange { position: 0, .. }), "{err}");
         let table = CdfTable::new(&GOLDEN_CDF, 5, &[5], &[10]).unwrap();
         let err = encode_with_indexes(&[i32::MIN], &[0], &table).unwrap_err();
-        assert!(
-            matches!(err, Error::SymbolOutOfRange { position: 0, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, Error::SymbolOutOfRange { position: 0, .. }), "{err}");
     }
 
     #[test]
     fn invalid_tables_are_rejected() {
-        let bad =
-            |cdf: &[i32], size: i32| CdfTable::new(cdf, cdf.len(), &[size], &[0]).unwrap_err();
+        let bad = |cdf: &[i32], size: i32| CdfTable::new(cdf, cdf.len(), &[size], &[0]).unwrap_err();
         assert!(matches!(bad(&[0, 65536], 1), Error::CdfSize { .. }));
         assert!(matches!(bad(&[0, 65536], 3), Error::CdfSize { .. }));
         assert!(matches!(bad(&[1, 65536], 2), Error::CdfStart { .. }));
-        assert!(matches!(
-            bad(&[0, 5, 5, 65536], 4),
-            Error::CdfNotIncreasing {
-                row: 0,
-                position: 2,
-                ..
-            }
-        ));
+        assert!(matches!(bad(&[0, 5, 5, 65536], 4), Error::CdfNotIncreasing { row: 0, position: 2, .. }));
         assert!(matches!(bad(&[0, 5, 65535], 3), Error::CdfEnd { .. }));
         assert!(matches!(
             CdfTable::new(&[0, 65536], 2, &[2], &[]).unwrap_err(),
-            Error::LengthMismatch {
-                what: "offsets",
-                ..
-            }
+            Error::LengthMismatch { what: "offsets", .. }
         ));
         assert!(matches!(
             CdfTable::new(&[0, 65536, 0], 2, &[2], &[0]).unwrap_err(),
@@ -705,24 +589,15 @@ mod tests {
         let table = golden_table();
         for index in [1, -1, i32::MAX] {
             let err = encode_with_indexes(&[0, 0], &[0, index], &table).unwrap_err();
-            assert!(
-                matches!(err, Error::IndexOutOfRange { position: 1, .. }),
-                "{err}"
-            );
+            assert!(matches!(err, Error::IndexOutOfRange { position: 1, .. }), "{err}");
             let bytes = encode_with_indexes(&[0, 0], &[0, 0], &table).unwrap();
             let err = decode_with_indexes(&bytes, &[0, index], &table, &mut [0; 2]).unwrap_err();
-            assert!(
-                matches!(err, Error::IndexOutOfRange { position: 1, .. }),
-                "{err}"
-            );
+            assert!(matches!(err, Error::IndexOutOfRange { position: 1, .. }), "{err}");
         }
         let mut buffered = BufferedEncoder::new();
         buffered.push(&[1], &[0], &table).unwrap();
         assert!(buffered.push(&[1, 2], &[0, 5], &table).is_err());
-        assert_eq!(
-            buffered.flush(),
-            encode_with_indexes(&[1], &[0], &table).unwrap()
-        );
+        assert_eq!(buffered.flush(), encode_with_indexes(&[1], &[0], &table).unwrap());
     }
 
     #[test]
@@ -734,8 +609,7 @@ mod tests {
         for (s, bytes) in streams.iter().enumerate() {
             assert_eq!(
                 bytes,
-                &encode_with_indexes(&symbols[s * 1000..][..1000], &indexes[..1000], &table)
-                    .unwrap()
+                &encode_with_indexes(&symbols[s * 1000..][..1000], &indexes[..1000], &table).unwrap()
             );
         }
         let refs: Vec<&[u8]> = streams.iter().map(Vec::as_slice).collect();
@@ -759,10 +633,7 @@ mod tests {
             assert_eq!((s, start, freq), binary.find(&table, row, 0, cum));
             assert_eq!(
                 (start, freq),
-                (
-                    cdf[s as usize] as u32,
-                    (cdf[s as usize + 1] - cdf[s as usize]) as u32
-                )
+                (cdf[s as usize] as u32, (cdf[s as usize + 1] - cdf[s as usize]) as u32)
             );
             assert!(start <= cum && cum < start + freq);
         }

@@ -11,7 +11,9 @@ use thiserror::Error as ThisError;
 #[derive(Debug, Clone, PartialEq, ThisError)]
 pub enum Error {
     /// A probability is negative, NaN or infinite.
-    #[error("invalid `pmf`: element {position} is {value}, but probabilities must be finite and non-negative")]
+    #[error(
+        "invalid `pmf`: element {position} is {value}, but probabilities must be finite and non-negative"
+    )]
     InvalidPmf {
         /// Position of the element in the pmf.
         position: usize,
@@ -22,14 +24,10 @@ pub enum Error {
     #[error("invalid `pmf`: at least one element must have a non-zero probability")]
     ZeroPmf,
     /// The probabilities are so large that their quantized sum overflows 32 bits.
-    #[error(
-        "invalid `pmf`: its quantized frequencies sum to more than 2^32 (does it sum to about 1?)"
-    )]
+    #[error("invalid `pmf`: its quantized frequencies sum to more than 2^32 (does it sum to about 1?)")]
     PmfOverflow,
     /// More symbols than quantization levels: no CDF with non-zero frequencies exists.
-    #[error(
-        "invalid `pmf`: {len} symbols cannot all get a non-zero frequency at precision {precision}"
-    )]
+    #[error("invalid `pmf`: {len} symbols cannot all get a non-zero frequency at precision {precision}")]
     PmfTooLong {
         /// Number of symbols (pmf entries).
         len: usize,
@@ -78,9 +76,7 @@ pub enum Error {
         value: i64,
     },
     /// A CDF row is not strictly increasing, so some symbol has zero probability.
-    #[error(
-        "`cdfs[{row}]` is not strictly increasing at entry {position} ({before} then {after})"
-    )]
+    #[error("`cdfs[{row}]` is not strictly increasing at entry {position} ({before} then {after})")]
     CdfNotIncreasing {
         /// Row of the table.
         row: usize,
@@ -112,9 +108,7 @@ pub enum Error {
         offset: i64,
     },
     /// The encoded byte string has an impossible length.
-    #[error(
-        "corrupt stream: {len} bytes; an rANS stream is a whole number of 32-bit words, at least 2"
-    )]
+    #[error("corrupt stream: {len} bytes; an rANS stream is a whole number of 32-bit words, at least 2")]
     StreamLength {
         /// Length in bytes.
         len: usize,

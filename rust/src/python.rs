@@ -10,9 +10,7 @@
 //! assumes no other thread mutates them during the call.
 
 use numpy::ndarray::Array2;
-use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
-};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -39,22 +37,12 @@ impl From<Error> for PyErr {
     }
 }
 
-fn slice<'a, T: numpy::Element>(
-    array: &'a PyReadonlyArray1<'_, T>,
-    name: &str,
-) -> PyResult<&'a [T]> {
-    array
-        .as_slice()
-        .map_err(|_| PyValueError::new_err(format!("`{name}` must be a C-contiguous array")))
+fn slice<'a, T: numpy::Element>(array: &'a PyReadonlyArray1<'_, T>, name: &str) -> PyResult<&'a [T]> {
+    array.as_slice().map_err(|_| PyValueError::new_err(format!("`{name}` must be a C-contiguous array")))
 }
 
-fn slice2<'a, T: numpy::Element>(
-    array: &'a PyReadonlyArray2<'_, T>,
-    name: &str,
-) -> PyResult<&'a [T]> {
-    array
-        .as_slice()
-        .map_err(|_| PyValueError::new_err(format!("`{name}` must be a C-contiguous array")))
+fn slice2<'a, T: numpy::Element>(array: &'a PyReadonlyArray2<'_, T>, name: &str) -> PyResult<&'a [T]> {
+    array.as_slice().map_err(|_| PyValueError::new_err(format!("`{name}` must be a C-contiguous array")))
 }
 
 /// The borrowed arrays of a CDF table, validated by [`CdfTable::new`] inside the GIL-free part.
@@ -107,23 +95,20 @@ fn pmf_to_quantized_cdf(
 /// A CDF table and its row lengths, as numpy arrays.
 type TableArrays<'py> = (Bound<'py, PyArray2<i32>>, Bound<'py, PyArray1<i32>>);
 
-/// Builds CDF rows for many pmfs at once: row `r` quantizes `pmfs[r, :lengths[r]]` followed by
-/// `tail_masses[r]`. Returns `(cdfs, cdf_lengths)`, rows zero-padded to `max(lengths) + 2`.
+/// Builds CDF rows for many pmfs at once: row `r` quantizes the next `lengths[r]` values of
+/// the concatenated `pmfs`, followed by `tail_masses[r]`. Returns `(cdfs, cdf_lengths)`, rows
+/// zero-padded to `max(lengths) + 2`.
 #[pyfunction]
 fn quantized_cdf_table<'py>(
     py: Python<'py>,
-    pmfs: PyReadonlyArray2<'py, f32>,
+    pmfs: PyReadonlyArray1<'py, f32>,
     lengths: PyReadonlyArray1<'py, i32>,
     tail_masses: PyReadonlyArray1<'py, f32>,
     precision: u32,
 ) -> PyResult<TableArrays<'py>> {
-    let stride = pmfs.shape()[1];
-    let (pmfs, lengths, tails) = (
-        slice2(&pmfs, "pmfs")?,
-        slice(&lengths, "lengths")?,
-        slice(&tail_masses, "tail_masses")?,
-    );
-    let table = py.detach(|| cdf::quantized_cdf_table(pmfs, stride, lengths, tails, precision))?;
+    let (pmfs, lengths, tails) =
+        (slice(&pmfs, "pmfs")?, slice(&lengths, "lengths")?, slice(&tail_masses, "tail_masses")?);
+    let table = py.detach(|| cdf::quantized_cdf_table(pmfs, lengths, tails, precision))?;
     let cdfs = Array2::from_shape_vec((table.lengths.len(), table.stride), table.cdfs)
         .expect("the core returns rows * stride entries");
     Ok((cdfs.into_pyarray(py), table.lengths.into_pyarray(py)))
@@ -289,9 +274,7 @@ impl RansDecoder {
         offsets: PyReadonlyArray1<'py, i32>,
     ) -> PyResult<Bound<'py, PyArray1<i32>>> {
         let Some(at) = self.at else {
-            return Err(PyValueError::new_err(
-                "no stream to decode: call set_stream() first",
-            ));
+            return Err(PyValueError::new_err("no stream to decode: call set_stream() first"));
         };
         let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
         let indexes = slice(&indexes, "indexes")?;
@@ -301,8 +284,7 @@ impl RansDecoder {
             let search = SymbolSearch::new(&table, indexes.len());
             let mut dec = Decoder::resume(stream, at);
             let mut out = vec![0; indexes.len()];
-            coder::decode_into(&mut dec, indexes, &table, &search, &mut out)
-                .map(|()| (out, dec.position()))
+            coder::decode_into(&mut dec, indexes, &table, &search, &mut out).map(|()| (out, dec.position()))
         })?;
         self.at = Some(at);
         Ok(out.into_pyarray(py))
@@ -311,9 +293,7 @@ impl RansDecoder {
     /// Raises `DecodeError` unless the stream set by `set_stream` was decoded exactly to its end.
     fn finish(&self) -> PyResult<()> {
         let Some(at) = self.at else {
-            return Err(PyValueError::new_err(
-                "no stream to decode: call set_stream() first",
-            ));
+            return Err(PyValueError::new_err("no stream to decode: call set_stream() first"));
         };
         Ok(Decoder::resume(&self.stream, at).finish()?)
     }

@@ -58,10 +58,7 @@ impl Step {
     #[inline(always)]
     pub fn bypass(value: u32) -> Self {
         debug_assert!(value <= MAX_BYPASS_VALUE);
-        Step {
-            start: value,
-            freq: 0,
-        }
+        Step { start: value, freq: 0 }
     }
 }
 
@@ -87,12 +84,7 @@ impl Default for Encoder {
 impl Encoder {
     /// A fresh encoder, in the initial state `L`.
     pub fn new() -> Self {
-        Encoder {
-            state: STATE_LOWER_BOUND,
-            words: Vec::new(),
-            len: 0,
-            reciprocals: reciprocals(),
-        }
+        Encoder { state: STATE_LOWER_BOUND, words: Vec::new(), len: 0, reciprocals: reciprocals() }
     }
 
     /// Encodes `steps[n - 1]`, then `steps[n - 2]`, ..., then `steps[0]`.
@@ -156,11 +148,7 @@ impl Writer<'_> {
     #[inline(always)]
     pub fn put(&mut self, step: Step) {
         let x = self.x;
-        let x_max = if step.freq == 0 {
-            BYPASS_STATE_MAX
-        } else {
-            FREQ_STATE_MAX * u64::from(step.freq)
-        };
+        let x_max = if step.freq == 0 { BYPASS_STATE_MAX } else { FREQ_STATE_MAX * u64::from(step.freq) };
         // Renormalisation happens at random, about once per 32 bits of output, so it is
         // branch-free: the word is always stored, and kept only if x overflows.
         let emit = x >= x_max;
@@ -215,20 +203,12 @@ fn reciprocals() -> &'static [Reciprocal] {
 
 fn reciprocal(freq: u32) -> Reciprocal {
     if freq < 2 {
-        return Reciprocal {
-            rcp: u64::MAX,
-            shift: 0,
-            bias: PROB_SCALE - 1,
-        };
+        return Reciprocal { rcp: u64::MAX, shift: 0, bias: PROB_SCALE - 1 };
     }
     // shift = ceil(log2 freq); rcp = ceil(2^(shift + 63) / freq) < 2^64.
     let shift = 32 - (freq - 1).leading_zeros();
     let rcp = (1u128 << (shift + 63)).div_ceil(u128::from(freq));
-    Reciprocal {
-        rcp: rcp as u64,
-        shift: shift - 1,
-        bias: 0,
-    }
+    Reciprocal { rcp: rcp as u64, shift: shift - 1, bias: 0 }
 }
 
 /// Decoder position in a stream: where the next word is read, and the state.
@@ -263,32 +243,19 @@ impl<'a> Decoder<'a> {
         let hi = u64::from(read_word(data, 4));
         let state = lo | (hi << 32);
         if !(STATE_LOWER_BOUND..STATE_LOWER_BOUND << 32).contains(&state) {
-            return Err(Error::CorruptStream(
-                "the initial state is outside the rANS interval",
-            ));
+            return Err(Error::CorruptStream("the initial state is outside the rANS interval"));
         }
-        Ok(Decoder {
-            data,
-            pos: 8,
-            state,
-        })
+        Ok(Decoder { data, pos: 8, state })
     }
 
     /// Resumes at a saved position of the same stream.
     pub fn resume(data: &'a [u8], at: DecoderState) -> Self {
-        Decoder {
-            data,
-            pos: at.pos,
-            state: at.state,
-        }
+        Decoder { data, pos: at.pos, state: at.state }
     }
 
     /// The position to resume from later.
     pub fn position(&self) -> DecoderState {
-        DecoderState {
-            pos: self.pos,
-            state: self.state,
-        }
+        DecoderState { pos: self.pos, state: self.state }
     }
 
     /// The cumulative frequency the next symbol's interval contains, in `[0, PROB_SCALE)`.
@@ -318,17 +285,13 @@ impl<'a> Decoder<'a> {
     fn refill(&mut self) -> Result<()> {
         if self.state < STATE_LOWER_BOUND {
             let Some(word) = self.data.get(self.pos..self.pos + 4) else {
-                return Err(Error::TruncatedStream {
-                    words: self.data.len() / 4,
-                });
+                return Err(Error::TruncatedStream { words: self.data.len() / 4 });
             };
-            self.state = (self.state << 32)
-                | u64::from(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
+            self.state =
+                (self.state << 32) | u64::from(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
             self.pos += 4;
             if self.state < STATE_LOWER_BOUND {
-                return Err(Error::CorruptStream(
-                    "the state fell below the rANS interval",
-                ));
+                return Err(Error::CorruptStream("the state fell below the rANS interval"));
             }
         }
         Ok(())
@@ -339,9 +302,7 @@ impl<'a> Decoder<'a> {
     /// never passes.
     pub fn finish(&self) -> Result<()> {
         if self.pos != self.data.len() || self.state != STATE_LOWER_BOUND {
-            return Err(Error::StreamNotExhausted {
-                unread_words: (self.data.len() - self.pos) / 4,
-            });
+            return Err(Error::StreamNotExhausted { unread_words: (self.data.len() - self.pos) / 4 });
         }
         Ok(())
     }
@@ -372,11 +333,7 @@ mod tests {
                 enc.state = x;
                 enc.put_reversed(&[Step::interval(start, freq)]);
                 assert_eq!(enc.len, 0, "no renormalisation below x_max");
-                assert_eq!(
-                    enc.state,
-                    ((x / f) << PRECISION) + x % f + u64::from(start),
-                    "x={x} freq={freq}"
-                );
+                assert_eq!(enc.state, ((x / f) << PRECISION) + x % f + u64::from(start), "x={x} freq={freq}");
             }
         }
     }
@@ -436,22 +393,10 @@ mod tests {
 
     #[test]
     fn malformed_stream_lengths_and_states_are_rejected() {
-        assert_eq!(
-            Decoder::new(&[]).unwrap_err(),
-            Error::StreamLength { len: 0 }
-        );
-        assert_eq!(
-            Decoder::new(&[0; 9]).unwrap_err(),
-            Error::StreamLength { len: 9 }
-        );
-        assert!(matches!(
-            Decoder::new(&[0; 8]).unwrap_err(),
-            Error::CorruptStream(_)
-        ));
-        assert!(matches!(
-            Decoder::new(&[0xff; 8]).unwrap_err(),
-            Error::CorruptStream(_)
-        ));
+        assert_eq!(Decoder::new(&[]).unwrap_err(), Error::StreamLength { len: 0 });
+        assert_eq!(Decoder::new(&[0; 9]).unwrap_err(), Error::StreamLength { len: 9 });
+        assert!(matches!(Decoder::new(&[0; 8]).unwrap_err(), Error::CorruptStream(_)));
+        assert!(matches!(Decoder::new(&[0xff; 8]).unwrap_err(), Error::CorruptStream(_)));
     }
 
     #[test]
@@ -460,9 +405,6 @@ mod tests {
         enc.put_reversed(&[Step::interval(0, 1); 64]);
         let bytes = enc.finish();
         let dec = Decoder::new(&bytes).unwrap();
-        assert!(matches!(
-            dec.finish(),
-            Err(Error::StreamNotExhausted { .. })
-        ));
+        assert!(matches!(dec.finish(), Err(Error::StreamNotExhausted { .. })));
     }
 }

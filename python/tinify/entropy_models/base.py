@@ -1,0 +1,229 @@
+"""EntropyModel: quantization, CDF-table buffers and batch coding shared by the entropy models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from tinify import ans
+from tinify.ops import LowerBound
+
+__all__ = ["QUANTIZE_MODES", "EntropyModel"]
+
+#: The quantization modes of :meth:`EntropyModel.quantize`.
+QUANTIZE_MODES = ("noise", "dequantize", "symbols")
+
+#: Entropy coders an entropy model can be asked for. CompressAI's other coder ("rangecoder")
+#: is an optional external package with another bitstream; tinify codes rANS only.
+ENTROPY_CODERS = ("ans",)
+
+
+class EntropyModel(nn.Module):
+    """Base class of entropy models: a probability model of quantized latents, and its coder.
+
+    It owns the quantized CDF tables (the buffers ``_quantized_cdf``, ``_cdf_length`` and
+    ``_offset``, filled by the subclass's ``update()``) and codes a batch of tensors with them,
+    one byte string per batch element, through :mod:`tinify.ans`. The tables use CompressAI's
+    layout, so the buffers of a CompressAI checkpoint load unchanged and code the same bytes.
+
+    Args:
+        likelihood_bound: lower bound applied to likelihoods in ``forward`` (0 disables it),
+            which keeps ``log(likelihood)`` finite in the rate loss.
+        entropy_coder: ``"ans"`` or ``None`` (the default, also ``"ans"``).
+        entropy_coder_precision: bits of precision of the CDF tables. The rANS coder works
+            at 16 bits; other values only serve to inspect tables.
+    """
+
+    _offset: Tensor
+    _quantized_cdf: Tensor
+    _cdf_length: Tensor
+
+    def __init__(
+        self,
+        likelihood_bound: float = 1e-9,
+        entropy_coder: str | None = None,
+        entropy_coder_precision: int = 16,
+    ) -> None:
+        super().__init__()
+        entropy_coder = entropy_coder or "ans"
+        if entropy_coder not in ENTROPY_CODERS:
+            raise ValueError(
+                f"unknown entropy coder {entropy_coder!r}: tinify codes with {ENTROPY_CODERS}"
+            )
+        if not 1 <= int(entropy_coder_precision) <= 16:
+            raise ValueError(
+                f"`entropy_coder_precision` must be in [1, 16], got {entropy_coder_precision}"
+            )
+        self.entropy_coder = entropy_coder
+        self.entropy_coder_precision = int(entropy_coder_precision)
+        self.use_likelihood_bound = likelihood_bound > 0
+        if self.use_likelihood_bound:
+            self.likelihood_lower_bound = LowerBound(likelihood_bound)
+        self.register_buffer("_offset", torch.IntTensor())
+        self.register_buffer("_quantized_cdf", torch.IntTensor())
+        self.register_buffer("_cdf_length", torch.IntTensor())
+
+    @property
+    def offset(self) -> Tensor:
+        """Per CDF row, the value coded by its first symbol."""
+        return self._offset
+
+    @property
+    def quantized_cdf(self) -> Tensor:
+        """The CDF rows, ``(rows, max_length)`` int32, zero-padded."""
+        return self._quantized_cdf
+
+    @property
+    def cdf_length(self) -> Tensor:
+        """Per CDF row, its number of valid entries."""
+        return self._cdf_length
+
+    def forward(self, *args: object) -> object:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def quantize(self, inputs: Tensor, mode: str, means: Tensor | None = None) -> Tensor:
+        """Quantizes ``inputs`` around ``means``.
+
+        Args:
+            inputs: the values.
+            mode: ``"noise"`` adds uniform noise in [-0.5, 0.5) (the training proxy; ``means``
+                is ignored), ``"dequantize"`` rounds ``inputs - means`` and adds ``means`` back,
+                ``"symbols"`` returns the rounded ``inputs - means`` as int32. Rounding is half
+                to even, as ``torch.round``.
+            means: optional centers, broadcastable to ``inputs``.
+        """
+        if mode not in QUANTIZE_MODES:
+            raise ValueError(
+                f"invalid quantization mode {mode!r}, expected one of {QUANTIZE_MODES}"
+            )
+        if mode == "noise":
+            return inputs + torch.empty_like(inputs).uniform_(-0.5, 0.5)
+        outputs = inputs - means if means is not None else inputs
+        outputs = torch.round(outputs)
+        if mode == "dequantize":
+            return outputs + means if means is not None else outputs
+        return outputs.int()
+
+    @staticmethod
+    def dequantize(
+        inputs: Tensor, means: Tensor | None = None, dtype: torch.dtype = torch.float
+    ) -> Tensor:
+        """Turns integer symbols back into values: ``inputs + means``, or a cast to ``dtype``."""
+        if means is not None:
+            return inputs.type_as(means) + means
+        return inputs.type(dtype)
+
+    def _check_tables(self) -> None:
+        for name, buffer, ndim in (
+            ("quantized_cdf", self._quantized_cdf, 2),
+            ("cdf_length", self._cdf_length, 1),
+            ("offset", self._offset, 1),
+        ):
+            if buffer.numel() == 0:
+                raise ValueError(
+                    f"{type(self).__name__} has no CDF tables yet: call update() first"
+                )
+            if buffer.dim() != ndim:
+                raise ValueError(
+                    f"invalid `{name}` buffer of shape {tuple(buffer.shape)}, expected {ndim}-D"
+                )
+        if self.entropy_coder_precision != 16:
+            raise ValueError(
+                f"the rANS coder works at 16-bit precision; this model's tables have "
+                f"{self.entropy_coder_precision} bits"
+            )
+
+    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self._check_tables()
+        return (
+            self._quantized_cdf.detach().cpu().numpy(),
+            self._cdf_length.detach().cpu().numpy(),
+            self._offset.detach().cpu().numpy(),
+        )
+
+    def compress(self, inputs: Tensor, indexes: Tensor, means: Tensor | None = None) -> list[bytes]:
+        """Codes each batch element of ``inputs`` into one byte string.
+
+        Element ``inputs[n]`` is quantized around ``means`` and each value is coded with the
+        CDF row ``indexes`` gives; batch elements are coded in parallel.
+
+        Args:
+            inputs: ``(N, C, *)`` values, at least 2-D.
+            indexes: int tensor of ``inputs``' shape: the CDF row of each value.
+            means: optional centers, broadcastable to ``inputs``.
+        """
+        if inputs.dim() < 2:
+            raise ValueError(
+                f"`inputs` must be at least 2-D (N, C, ...), got shape {tuple(inputs.shape)}"
+            )
+        if inputs.shape != indexes.shape:
+            raise ValueError(
+                f"`inputs` and `indexes` must have the same shape, got {tuple(inputs.shape)} and "
+                f"{tuple(indexes.shape)}"
+            )
+        tables = self._tables()
+        symbols = self.quantize(
+            inputs.detach(), "symbols", None if means is None else means.detach()
+        )
+        n = inputs.size(0)
+        return ans.encode_batch(symbols.reshape(n, -1), indexes.reshape(n, -1), *tables)
+
+    def decompress(
+        self,
+        strings: Sequence[bytes],
+        indexes: Tensor,
+        dtype: torch.dtype = torch.float,
+        means: Tensor | None = None,
+    ) -> Tensor:
+        """Decodes the byte strings of :meth:`compress`, batch elements in parallel.
+
+        Args:
+            strings: one byte string per batch element.
+            indexes: ``(N, C, *)`` int tensor of CDF rows, the shape of the output.
+            dtype: dtype of the output when ``means`` is not given.
+            means: optional centers: ``(N, C)`` like ``indexes``, and 1 or equal to
+                ``indexes`` in every other dimension.
+        """
+        if not isinstance(strings, list | tuple):
+            raise ValueError(f"`strings` must be a list of bytes, got {type(strings).__name__}")
+        if indexes.dim() < 2:
+            raise ValueError(
+                f"`indexes` must be at least 2-D (N, C, ...), got shape {tuple(indexes.shape)}"
+            )
+        if len(strings) != indexes.size(0):
+            raise ValueError(
+                f"{len(strings)} strings for a batch of {indexes.size(0)} in `indexes`"
+            )
+        if means is not None and not _fits(means.shape, indexes.shape):
+            raise ValueError(
+                f"`means` of shape {tuple(means.shape)} does not fit `indexes` of shape "
+                f"{tuple(indexes.shape)}"
+            )
+        tables = self._tables()
+        n = indexes.size(0)
+        values = ans.decode_batch(strings, indexes.reshape(n, -1), *tables)
+        outputs = torch.from_numpy(values).reshape(indexes.shape).to(indexes.device)
+        return self.dequantize(outputs, means, dtype)
+
+    def _quantized_cdfs(
+        self, pmf: Tensor, tail_mass: Tensor, pmf_length: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """All CDF rows in one call: row ``i`` quantizes its ``pmf_length[i]`` pmf values (the
+        padded row ``pmf[i]``, or the next values of a 1-D ``pmf``) and ``tail_mass[i]``."""
+        cdfs, lengths = ans.quantized_cdf_table(
+            pmf.detach(), pmf_length, tail_mass.detach().reshape(-1), self.entropy_coder_precision
+        )
+        device = pmf.device
+        return torch.from_numpy(cdfs).to(device), torch.from_numpy(lengths).to(device)
+
+
+def _fits(means: torch.Size, indexes: torch.Size) -> bool:
+    """Means match the indexes in (N, C) and are 1 or equal in every other dimension."""
+    return (
+        len(means) == len(indexes)
+        and means[:2] == indexes[:2]
+        and all(m in (1, i) for m, i in zip(means[2:], indexes[2:], strict=True))
+    )
