@@ -226,7 +226,7 @@ fn split_len(total: usize, streams: usize) -> Result<usize> {
             Err(Error::InvalidArgument { what: "streams", message: "0 streams for a non-empty input".into() })
         };
     }
-    if total % streams != 0 {
+    if !total.is_multiple_of(streams) {
         return Err(Error::InvalidArgument {
             what: "symbols",
             message: format!("{total} symbols cannot be split into {streams} equal streams"),

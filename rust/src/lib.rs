@@ -3,14 +3,19 @@
 //! * [`cdf`]: probability mass functions to quantized CDF tables (CompressAI-identical);
 //! * [`rans`]: the rANS state machine (64-bit state, 32-bit words, 16-bit precision);
 //! * [`coder`]: symbols + indexes + CDF tables to byte streams and back, with escape coding;
+//! * [`network`]: dense layers and activations, bit-identical on every instruction set;
+//! * [`autoregressive`]: the serial context-model loop of raster-scan codecs (mbt2018,
+//!   cheng2020), shared by encoder and decoder.
 //!
 //! These modules know nothing of Python. The `python` feature adds the PyO3 binding layer,
 //! `tinify._core`, which converts numpy arrays, releases the GIL and maps [`Error`] to
 //! Python exceptions.
 
+pub mod autoregressive;
 pub mod cdf;
 pub mod coder;
 pub mod error;
+pub mod network;
 pub mod rans;
 
 #[cfg(feature = "python")]

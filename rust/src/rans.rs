@@ -236,7 +236,7 @@ impl<'a> Decoder<'a> {
     /// Starts decoding `data`. Fails unless `data` holds a whole number of words, at least two,
     /// and begins with a state an encoder can produce.
     pub fn new(data: &'a [u8]) -> Result<Self> {
-        if data.len() % 4 != 0 || data.len() < 8 {
+        if !data.len().is_multiple_of(4) || data.len() < 8 {
             return Err(Error::StreamLength { len: data.len() });
         }
         let lo = u64::from(read_word(data, 0));
