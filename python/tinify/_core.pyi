@@ -4,7 +4,7 @@ Every function takes C-contiguous numpy arrays of the stated dtype and releases 
 it works. Use the wrappers of :mod:`tinify.ans`, which accept lists and tensors too.
 """
 
-from typing import final
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +13,7 @@ __all__ = [
     "BufferedRansEncoder",
     "DecodeError",
     "RansDecoder",
+    "RasterScan",
     "__version__",
     "decode_batch",
     "decode_with_indexes",
@@ -111,3 +112,46 @@ class RansDecoder:
 
     def finish(self) -> None:
         """Raises ``DecodeError`` unless the stream was decoded exactly to its end."""
+
+@final
+class RasterScan:
+    """The context model and entropy-parameter network of a raster-scan latent codec, prepared
+    for the serial loop."""
+
+    def __new__(
+        cls,
+        latent_channels: int,
+        param_channels: int,
+        context_weight: npt.NDArray[np.float32],
+        context_bias: npt.NDArray[np.float32],
+        layers: list[tuple[Any, ...]],
+        scale_table: npt.NDArray[np.float32],
+        scale_bound: float,
+    ) -> RasterScan:
+        """``layers``: ``("conv", weight (out, in), bias or None)``, ``("relu",)``,
+        ``("leaky_relu", slope)``, ``("gelu",)`` or ``("identity",)``, in order."""
+
+    def encode(
+        self,
+        y: npt.NDArray[np.float32],
+        params: npt.NDArray[np.float32],
+        cdfs: npt.NDArray[np.int32],
+        cdfs_sizes: npt.NDArray[np.int32],
+        offsets: npt.NDArray[np.int32],
+        *,
+        threads: int = 0,
+    ) -> tuple[list[bytes], npt.NDArray[np.float32]]:
+        """Encodes each latent given its hyper params, images in parallel; returns one stream
+        per image and ``y_hat``."""
+
+    def decode(
+        self,
+        strings: list[bytes],
+        params: npt.NDArray[np.float32],
+        cdfs: npt.NDArray[np.int32],
+        cdfs_sizes: npt.NDArray[np.int32],
+        offsets: npt.NDArray[np.int32],
+        *,
+        threads: int = 0,
+    ) -> npt.NDArray[np.float32]:
+        """Decodes one stream per image given the hyper params; returns ``y_hat``."""

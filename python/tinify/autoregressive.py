@@ -36,7 +36,11 @@ def _numpy(t: Tensor) -> np.ndarray:
 
 def _leaves(module: nn.Module, prefix: str) -> list[tuple[str, nn.Module]]:
     if isinstance(module, nn.Sequential):
-        return [leaf for name, child in module.named_children() for leaf in _leaves(child, f"{prefix}.{name}")]
+        return [
+            leaf
+            for name, child in module.named_children()
+            for leaf in _leaves(child, f"{prefix}.{name}")
+        ]
     return [(prefix, module)]
 
 
@@ -75,8 +79,8 @@ def describe_entropy_parameters(module: nn.Module) -> list[tuple[Any, ...]]:
             layers.append(("identity",))
         else:
             raise UnsupportedNetworkError(
-                f"{name} ({type(layer).__name__}) cannot run in the autoregressive loop, which supports "
-                "1x1 convolutions, ReLU, LeakyReLU, GELU and Identity"
+                f"{name} ({type(layer).__name__}) cannot run in the autoregressive loop, which "
+                "supports 1x1 convolutions, ReLU, LeakyReLU, GELU and Identity"
             )
     return layers
 
@@ -101,12 +105,21 @@ class RasterScanCoder:
     ) -> None:
         conv = context_prediction
         kh, kw = conv.kernel_size
-        if conv.stride != (1, 1) or conv.dilation != (1, 1) or conv.groups != 1 or conv.padding != (kh // 2, kw // 2):
+        if (
+            conv.stride != (1, 1)
+            or conv.dilation != (1, 1)
+            or conv.groups != 1
+            or conv.padding != (kh // 2, kw // 2)
+        ):
             raise ValueError(
                 "context_prediction must be a stride-1, ungrouped convolution with 'same' padding "
                 f"(kernel_size // 2), got {conv}"
             )
-        weight = conv.masked_weight() if hasattr(conv, "masked_weight") else conv.weight * getattr(conv, "mask", 1)
+        weight = (
+            conv.masked_weight()
+            if hasattr(conv, "masked_weight")
+            else conv.weight * getattr(conv, "mask", 1)
+        )
         bias = conv.bias if conv.bias is not None else torch.zeros(weight.shape[0])
         layers = describe_entropy_parameters(entropy_parameters)
         first = next((layer for layer in layers if layer[0] == "conv"), None)
@@ -127,18 +140,47 @@ class RasterScanCoder:
             float(gaussian_conditional.lower_bound_scale.bound),
         )
 
-    def encode(self, y: Tensor, params: Tensor) -> tuple[list[bytes], Tensor]:
+    def encode(
+        self, y: Tensor, params: Tensor, threads: int | None = None
+    ) -> tuple[list[bytes], Tensor]:
         """Codes ``y`` ``(N, M, H, W)`` given the hyper params ``(N, P, H, W)``: one stream per
-        image, and the ``y_hat`` the decoder will reconstruct."""
+        image, and the ``y_hat`` the decoder will reconstruct.
+
+        ``threads`` caps the threads coding images in parallel (default: one per core); the
+        output does not depend on it.
+        """
         if y.dim() != 4 or params.dim() != 4:
-            raise ValueError(f"expected 4-D y and params, got shapes {tuple(y.shape)} and {tuple(params.shape)}")
-        strings, y_hat = self._core.encode(_numpy(y), _numpy(params), *self.gaussian_conditional._tables())
+            raise ValueError(
+                f"expected 4-D y and params, got shapes {tuple(y.shape)} and {tuple(params.shape)}"
+            )
+        strings, y_hat = self._core.encode(
+            _numpy(y),
+            _numpy(params),
+            *self.gaussian_conditional._tables(),
+            threads=_threads(threads),
+        )
         return strings, torch.from_numpy(y_hat).to(device=y.device, dtype=y.dtype)
 
-    def decode(self, strings: Sequence[bytes], params: Tensor) -> Tensor:
+    def decode(
+        self, strings: Sequence[bytes], params: Tensor, threads: int | None = None
+    ) -> Tensor:
         """Decodes one stream per image given the hyper params ``(N, P, H, W)``; returns
-        ``y_hat`` ``(N, M, H, W)``."""
+        ``y_hat`` ``(N, M, H, W)``. Raises :class:`tinify.ans.DecodeError` for a stream that
+        is truncated, corrupt or decoded with other side information."""
         if params.dim() != 4:
             raise ValueError(f"expected 4-D params, got shape {tuple(params.shape)}")
-        y_hat = self._core.decode([bytes(s) for s in strings], _numpy(params), *self.gaussian_conditional._tables())
+        y_hat = self._core.decode(
+            [bytes(s) for s in strings],
+            _numpy(params),
+            *self.gaussian_conditional._tables(),
+            threads=_threads(threads),
+        )
         return torch.from_numpy(y_hat).to(device=params.device, dtype=params.dtype)
+
+
+def _threads(threads: int | None) -> int:
+    if threads is None:
+        return 0
+    if int(threads) < 1:
+        raise ValueError(f"`threads` must be at least 1, got {threads}")
+    return int(threads)

@@ -385,7 +385,10 @@ impl PyRasterScan {
     }
 
     /// Encodes each latent `y[n]` (`(N, M, H, W)`) given its hyper params `params[n]`
-    /// (`(N, P, H, W)`), images in parallel. Returns one stream per image and `y_hat`.
+    /// (`(N, P, H, W)`), images in parallel on `threads` threads (0: one per core). Returns one
+    /// stream per image and `y_hat`.
+    #[pyo3(signature = (y, params, cdfs, cdfs_sizes, offsets, *, threads = 0))]
+    #[allow(clippy::too_many_arguments)]
     fn encode<'py>(
         &self,
         py: Python<'py>,
@@ -394,6 +397,7 @@ impl PyRasterScan {
         cdfs: PyReadonlyArray2<'py, i32>,
         cdfs_sizes: PyReadonlyArray1<'py, i32>,
         offsets: PyReadonlyArray1<'py, i32>,
+        threads: usize,
     ) -> PyResult<EncodedLatents<'py>> {
         let shape = y.shape().to_vec();
         let (n, height, width) = self.check(&shape, params.shape())?;
@@ -403,10 +407,12 @@ impl PyRasterScan {
         let results = py.detach(|| {
             let table = args.table()?;
             let (ys, ps) = (y.len() / n.max(1), params.len() / n.max(1));
-            (0..n)
-                .into_par_iter()
-                .map(|i| model.encode(&y[i * ys..][..ys], &params[i * ps..][..ps], height, width, &table))
-                .collect::<Result<Vec<_>, Error>>()
+            in_pool(threads, || {
+                (0..n)
+                    .into_par_iter()
+                    .map(|i| model.encode(&y[i * ys..][..ys], &params[i * ps..][..ps], height, width, &table))
+                    .collect::<Result<Vec<_>, Error>>()
+            })
         })?;
         let mut y_hat = Vec::with_capacity(y.len());
         let strings = results
@@ -422,7 +428,9 @@ impl PyRasterScan {
     }
 
     /// Decodes one stream per image given the hyper params (`(N, P, H, W)`), images in
-    /// parallel. Returns `y_hat` (`(N, M, H, W)`).
+    /// parallel on `threads` threads (0: one per core). Returns `y_hat` (`(N, M, H, W)`).
+    #[pyo3(signature = (strings, params, cdfs, cdfs_sizes, offsets, *, threads = 0))]
+    #[allow(clippy::too_many_arguments)]
     fn decode<'py>(
         &self,
         py: Python<'py>,
@@ -431,6 +439,7 @@ impl PyRasterScan {
         cdfs: PyReadonlyArray2<'py, i32>,
         cdfs_sizes: PyReadonlyArray1<'py, i32>,
         offsets: PyReadonlyArray1<'py, i32>,
+        threads: usize,
     ) -> PyResult<Bound<'py, PyArray4<f32>>> {
         let p = params.shape().to_vec();
         let m = self.inner.latent_channels();
@@ -447,11 +456,13 @@ impl PyRasterScan {
         let images = py.detach(|| {
             let table = args.table()?;
             let ps = params.len() / n.max(1);
-            strings
-                .par_iter()
-                .enumerate()
-                .map(|(i, data)| model.decode(data, &params[i * ps..][..ps], height, width, &table))
-                .collect::<Result<Vec<_>, Error>>()
+            in_pool(threads, || {
+                strings
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, data)| model.decode(data, &params[i * ps..][..ps], height, width, &table))
+                    .collect::<Result<Vec<_>, Error>>()
+            })
         })?;
         let y_hat = Array4::from_shape_vec((n, m, height, width), images.concat()).expect("N*M*H*W values");
         Ok(y_hat.into_pyarray(py))
@@ -476,6 +487,17 @@ impl PyRasterScan {
         }
         Ok((y[0], y[2], y[3]))
     }
+}
+
+/// Runs `work` on rayon's global pool, or on a pool of `threads` threads when non-zero.
+fn in_pool<T: Send>(threads: usize, work: impl FnOnce() -> Result<T, Error> + Send) -> Result<T, Error> {
+    if threads == 0 {
+        return work();
+    }
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
+        Error::InvalidArgument { what: "threads", message: format!("cannot start {threads} threads: {e}") }
+    })?;
+    pool.install(work)
 }
 
 fn slice4<'a>(array: &'a PyReadonlyArray4<'_, f32>) -> PyResult<&'a [f32]> {
