@@ -19,3 +19,13 @@ def _run(script: str, *args: str) -> str:
 def test_bench_ans_runs_and_finds_identical_bytes():
     out = _run("bench_ans.py", "--symbols", "20000", "--repeat", "1")
     assert "tinify bytes == compressai bytes: True" in out
+
+
+def test_bench_entropy_models_runs_and_finds_identical_strings():
+    out = _run(
+        "bench_entropy_models.py",
+        *("--N", "8", "--M", "12", "--channels", "8", "--height", "4", "--width", "6"),
+        *("--batches", "1,2", "--repeat", "1"),
+    )
+    assert "tables identical: True" in out
+    assert "tinify strings == compressai strings: True" in out

@@ -21,6 +21,7 @@ __all__ = [
     "encode_with_indexes",
     "pmf_to_quantized_cdf",
     "quantized_cdf_table",
+    "scale_indexes",
 ]
 
 __version__: str
@@ -38,6 +39,14 @@ def quantized_cdf_table(
     precision: int,
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
     """Builds CDF rows for many pmfs; returns ``(cdfs, cdf_lengths)``."""
+
+def scale_indexes(
+    scales: npt.NDArray[np.float32] | npt.NDArray[np.float64],
+    scale_table: npt.NDArray[np.float32],
+    scale_bound: float,
+) -> npt.NDArray[np.int32]:
+    """The CDF row of each scale: the first table entry at least ``max(scale, scale_bound)``,
+    the last row for larger scales and NaN."""
 
 def encode_with_indexes(
     symbols: npt.NDArray[np.int32],

@@ -35,6 +35,7 @@ __all__ = [
     "encode_batch",
     "pmf_to_quantized_cdf",
     "quantized_cdf_table",
+    "scale_indexes",
 ]
 
 #: Raised for a truncated or corrupt stream (a subclass of ``ValueError``).
@@ -162,6 +163,34 @@ def _floats(name: str, values: Any) -> np.ndarray:
     if array.dtype.kind not in "fiu":
         raise TypeError(f"`{name}` must hold numbers, got dtype {array.dtype}")
     return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def scale_indexes(
+    scales: np.ndarray | torch.Tensor, scale_table: np.ndarray | torch.Tensor, scale_bound: float
+) -> np.ndarray:
+    """The CDF row of each scale for a table of Gaussian scales (``GaussianConditional``):
+    the first ``scale_table`` entry at least ``max(scale, scale_bound)``, the last row for
+    larger scales and NaN. Returns int32 of ``scales``' shape.
+
+    float32 and float64 scales are compared exactly, as CompressAI does; other float dtypes
+    are converted to float32 first.
+    """
+    if isinstance(scales, torch.Tensor):
+        if not scales.is_floating_point():
+            raise TypeError(f"`scales` must hold floats, got dtype {scales.dtype}")
+        if scales.dtype not in (torch.float32, torch.float64):
+            scales = scales.float()  # numpy has no bfloat16
+        scales = scales.detach().cpu().numpy()
+    array = np.asarray(scales)
+    if array.dtype.kind != "f":
+        raise TypeError(f"`scales` must hold floats, got dtype {array.dtype}")
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float32)
+    flat = np.ascontiguousarray(array.reshape(-1))
+    table = _floats("scale_table", scale_table)
+    if table.ndim != 1:
+        raise ValueError(f"`scale_table` must be 1-D, got shape {table.shape}")
+    return _core.scale_indexes(flat, table, float(scale_bound)).reshape(array.shape)
 
 
 class RansEncoder:

@@ -31,6 +31,7 @@
 
 use crate::coder::{decode_into, BufferedEncoder, CdfTable, SymbolSearch};
 use crate::error::{Error, Result};
+use crate::gaussian::ScaleIndex;
 use crate::network::{Activation, Dense, ROWS};
 use crate::rans::Decoder;
 
@@ -53,8 +54,9 @@ pub struct RasterScan {
     taps: Vec<(isize, isize)>,
     context: Dense,
     network: Vec<Layer>,
-    scale_table: Vec<f32>,
-    scale_bound: f32,
+    /// Number of CDF rows (scales).
+    scale_rows: usize,
+    scale_index: ScaleIndex,
     /// Wavefront slope `a`: position `(r, c)` is in wavefront `a r + c`.
     slope: usize,
 }
@@ -163,20 +165,15 @@ impl RasterScan {
                 ),
             ));
         }
-        if scale_table.is_empty() || scale_table.windows(2).any(|w| w[1] < w[0]) || scale_table[0] <= 0.0 {
-            return Err(invalid("scale_table", "must be non-empty, increasing and positive".into()));
-        }
-        if scale_bound.is_nan() || scale_bound <= 0.0 {
-            return Err(invalid("scale_bound", format!("must be positive, got {scale_bound}")));
-        }
+        let scale_index = ScaleIndex::new(&scale_table, scale_bound)?;
         Ok(RasterScan {
             latent_channels,
             param_channels,
             taps: taps.iter().map(|&(r, c)| (r as isize - cy as isize, c as isize - cx as isize)).collect(),
             context,
             network,
-            scale_table,
-            scale_bound,
+            scale_rows: scale_table.len(),
+            scale_index,
             slope: cx + 1,
         })
     }
@@ -255,10 +252,10 @@ impl RasterScan {
         if params.len() != p * plane {
             return Err(Error::LengthMismatch { what: "params", expected: p * plane, got: params.len() });
         }
-        if table.rows() != self.scale_table.len() {
+        if table.rows() != self.scale_rows {
             return Err(invalid(
                 "scale_table",
-                format!("{} scales for {} CDF rows", self.scale_table.len(), table.rows()),
+                format!("{} scales for {} CDF rows", self.scale_rows, table.rows()),
             ));
         }
         // Position-major copies: a position's channels are contiguous for gathering.
@@ -325,7 +322,7 @@ impl RasterScan {
                 let gaussian = &current[j * widest..][..2 * m];
                 let (scales, means) = gaussian.split_at(m);
                 for (index, &scale) in indexes.iter_mut().zip(scales) {
-                    *index = scale_index(&self.scale_table, self.scale_bound, scale);
+                    *index = self.scale_index.index(scale);
                 }
                 let at = (r * width + c) * m;
                 coder.code(r * width + c, &indexes, means, &mut y_hat[at..at + m])?;
@@ -333,18 +330,6 @@ impl RasterScan {
         }
         Ok(transpose_hwc_to_chw(&y_hat, m, plane))
     }
-}
-
-/// The CDF row of a scale, as `GaussianConditional.build_indexes`: the first table entry at
-/// least `max(scale, bound)`, the last row for larger scales and for NaN.
-#[inline]
-pub fn scale_index(table: &[f32], bound: f32, scale: f32) -> i32 {
-    let last = table.len() - 1;
-    if scale.is_nan() {
-        return last as i32;
-    }
-    let s = if scale < bound { bound } else { scale };
-    table.partition_point(|&t| t < s).min(last) as i32
 }
 
 /// What the loop does with a position's symbols once their Gaussians are known.
@@ -587,18 +572,5 @@ mod tests {
         assert!(err.to_string().contains("weight has 8 values"), "{err}");
         let err = RasterScan::new(1, 1, &[0.0; 8], &[0.0, 0.0], (2, 2), vec![], vec![1.0], 0.11).unwrap_err();
         assert!(err.to_string().contains("odd"), "{err}");
-    }
-
-    #[test]
-    fn scale_index_is_the_first_entry_at_least_the_bounded_scale() {
-        let table = [0.11f32, 0.5, 1.0, 4.0];
-        assert_eq!(scale_index(&table, 0.11, 0.0), 0);
-        assert_eq!(scale_index(&table, 0.11, 0.11), 0);
-        assert_eq!(scale_index(&table, 0.11, 0.12), 1);
-        assert_eq!(scale_index(&table, 0.11, 1.0), 2);
-        assert_eq!(scale_index(&table, 0.11, 100.0), 3);
-        assert_eq!(scale_index(&table, 0.11, f32::INFINITY), 3);
-        assert_eq!(scale_index(&table, 0.11, f32::NEG_INFINITY), 0);
-        assert_eq!(scale_index(&table, 0.11, f32::NAN), 3);
     }
 }

@@ -3,6 +3,7 @@
 //! * [`cdf`]: probability mass functions to quantized CDF tables (CompressAI-identical);
 //! * [`rans`]: the rANS state machine (64-bit state, 32-bit words, 16-bit precision);
 //! * [`coder`]: symbols + indexes + CDF tables to byte streams and back, with escape coding;
+//! * [`gaussian`]: the CDF row of a Gaussian scale (GaussianConditional's index selection);
 //! * [`network`]: dense layers and activations, bit-identical on every instruction set;
 //! * [`autoregressive`]: the serial context-model loop of raster-scan codecs (mbt2018,
 //!   cheng2020), shared by encoder and decoder.
@@ -15,6 +16,7 @@ pub mod autoregressive;
 pub mod cdf;
 pub mod coder;
 pub mod error;
+pub mod gaussian;
 pub mod network;
 pub mod rans;
 

@@ -23,6 +23,7 @@ use crate::autoregressive::{Layer, RasterScan};
 use crate::cdf;
 use crate::coder::{self, BufferedEncoder, CdfTable, SymbolSearch};
 use crate::error::Error;
+use crate::gaussian;
 use crate::network::{Activation, Dense};
 use crate::rans::{Decoder, DecoderState};
 
@@ -118,6 +119,42 @@ fn quantized_cdf_table<'py>(
     let cdfs = Array2::from_shape_vec((table.lengths.len(), table.stride), table.cdfs)
         .expect("the core returns rows * stride entries");
     Ok((cdfs.into_pyarray(py), table.lengths.into_pyarray(py)))
+}
+
+/// Scales as float32 or float64, compared exactly in either.
+#[derive(FromPyObject)]
+enum Scales<'py> {
+    F32(PyReadonlyArray1<'py, f32>),
+    F64(PyReadonlyArray1<'py, f64>),
+}
+
+/// The CDF row of each scale: the first `scale_table` entry at least `max(scale, scale_bound)`,
+/// the last row for larger scales and NaN (GaussianConditional.build_indexes).
+#[pyfunction]
+fn scale_indexes<'py>(
+    py: Python<'py>,
+    scales: Scales<'py>,
+    scale_table: PyReadonlyArray1<'py, f32>,
+    scale_bound: f32,
+) -> PyResult<Bound<'py, PyArray1<i32>>> {
+    let table = slice(&scale_table, "scale_table")?;
+    let out = match &scales {
+        Scales::F32(s) => {
+            let s = slice(s, "scales")?;
+            py.detach(|| {
+                let mut out = vec![0; s.len()];
+                gaussian::scale_indexes_f32(table, scale_bound, s, &mut out).map(|()| out)
+            })?
+        }
+        Scales::F64(s) => {
+            let s = slice(s, "scales")?;
+            py.detach(|| {
+                let mut out = vec![0; s.len()];
+                gaussian::scale_indexes_f64(table, scale_bound, s, &mut out).map(|()| out)
+            })?
+        }
+    };
+    Ok(out.into_pyarray(py))
 }
 
 /// Encodes `symbols[i]` with CDF row `indexes[i]` into one stream.
@@ -510,7 +547,7 @@ mod _core {
     #[pymodule_export]
     use super::{
         decode_batch, decode_with_indexes, encode_batch, encode_with_indexes, pmf_to_quantized_cdf,
-        quantized_cdf_table, BufferedRansEncoder, DecodeError, PyRasterScan, RansDecoder,
+        quantized_cdf_table, scale_indexes, BufferedRansEncoder, DecodeError, PyRasterScan, RansDecoder,
     };
 
     #[pymodule_init]

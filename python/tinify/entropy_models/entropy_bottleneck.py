@@ -218,6 +218,7 @@ class EntropyBottleneck(EntropyModel):
 
     def decompress(self, strings: Sequence[bytes], size: Sequence[int]) -> Tensor:  # type: ignore[override]
         """Decodes the strings of :meth:`compress`; ``size`` is the spatial shape of ``x``."""
+        self._check_tables()  # before the table's row count is read as the channel count
         output_size = torch.Size((len(strings), self._quantized_cdf.size(0), *size))
         indexes = self._build_indexes(output_size)
         medians = self._medians_for(len(strings), len(size))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from tinify import ans
 from tinify.entropy_models.base import EntropyModel
 from tinify.ops import LowerBound
 
@@ -164,18 +165,19 @@ class GaussianConditional(EntropyModel):
 
     def build_indexes(self, scales: Tensor) -> Tensor:
         """The CDF row of each scale: the first table entry at least ``max(scale, scale_bound)``
-        (the last row for larger scales), as int32 of ``scales``' shape.
+        (the last row for larger scales and NaN), as int32 of ``scales``' shape.
 
-        One vectorised search; the autoregressive Rust loop selects rows by the same rule.
+        Selected by the Rust core, the one owner of this rule, which the autoregressive loop
+        applies too; comparisons are exact for float32 and float64 scales, as CompressAI's.
         """
         if self.scale_table.numel() == 0:
             raise ValueError(
                 "GaussianConditional has no scale table: call update_scale_table() first"
             )
-        scales = self.lower_bound_scale(scales)
-        table = self.scale_table.to(device=scales.device, dtype=scales.dtype)
-        indexes = torch.searchsorted(table, scales.detach().contiguous())
-        return indexes.clamp_(max=len(table) - 1).int()
+        indexes = ans.scale_indexes(
+            scales.detach(), self.scale_table, float(self.lower_bound_scale.bound)
+        )
+        return torch.from_numpy(indexes).to(scales.device)
 
 
 def _ragged_arange(counts: Tensor) -> tuple[Tensor, Tensor]:

@@ -8,12 +8,30 @@ from tinify.models.base import (
     SimpleVAECompressionModel,
     get_scale_table,
 )
+from tinify.models.google import (
+    FactorizedPrior,
+    FactorizedPriorReLU,
+    MeanScaleHyperprior,
+    ScaleHyperprior,
+)
+from tinify.models.sensetime import (
+    Cheng2020AnchorCheckerboard,
+    Elic2022Chandelier,
+    Elic2022Official,
+)
 
 __all__ = [
     "SCALES_LEVELS",
     "SCALES_MAX",
     "SCALES_MIN",
+    "Cheng2020AnchorCheckerboard",
     "CompressionModel",
+    "Elic2022Chandelier",
+    "Elic2022Official",
+    "FactorizedPrior",
+    "FactorizedPriorReLU",
+    "MeanScaleHyperprior",
+    "ScaleHyperprior",
     "SimpleVAECompressionModel",
     "get_scale_table",
 ]
