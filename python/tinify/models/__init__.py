@@ -11,6 +11,7 @@ from tinify.models.base import (
 from tinify.models.google import (
     FactorizedPrior,
     FactorizedPriorReLU,
+    JointAutoregressiveHierarchicalPriors,
     MeanScaleHyperprior,
     ScaleHyperprior,
 )
@@ -19,17 +20,21 @@ from tinify.models.sensetime import (
     Elic2022Chandelier,
     Elic2022Official,
 )
+from tinify.models.waseda import Cheng2020Anchor, Cheng2020Attention
 
 __all__ = [
     "SCALES_LEVELS",
     "SCALES_MAX",
     "SCALES_MIN",
+    "Cheng2020Anchor",
     "Cheng2020AnchorCheckerboard",
+    "Cheng2020Attention",
     "CompressionModel",
     "Elic2022Chandelier",
     "Elic2022Official",
     "FactorizedPrior",
     "FactorizedPriorReLU",
+    "JointAutoregressiveHierarchicalPriors",
     "MeanScaleHyperprior",
     "ScaleHyperprior",
     "SimpleVAECompressionModel",

@@ -1,4 +1,5 @@
-"""The Ballé–Minnen image codecs: factorized prior, scale hyperprior, mean-scale hyperprior."""
+"""The Ballé–Minnen image codecs: factorized prior, scale and mean-scale hyperpriors, and the
+joint autoregressive and hierarchical priors model (mbt2018)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,21 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor, nn
 
+from tinify.autoregressive import RasterScanCoder
 from tinify.entropy_models import EntropyBottleneck, GaussianConditional
-from tinify.layers import GDN
+from tinify.layers import GDN, MaskedConv2d
 from tinify.models.base import CompressionModel
 from tinify.models.utils import conv, deconv, remap_legacy_keys
 from tinify.registry import register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
 
-__all__ = ["FactorizedPrior", "FactorizedPriorReLU", "MeanScaleHyperprior", "ScaleHyperprior"]
+__all__ = [
+    "FactorizedPrior",
+    "FactorizedPriorReLU",
+    "JointAutoregressiveHierarchicalPriors",
+    "MeanScaleHyperprior",
+    "ScaleHyperprior",
+]
 
 _Model = TypeVar("_Model", bound="_ImageCodec")
 
@@ -490,3 +498,118 @@ class MeanScaleHyperprior(ScaleHyperprior):
     def _gaussian_params(self, z_hat: Tensor) -> tuple[Tensor, Tensor | None]:
         scales_hat, means_hat = self.h_s(z_hat).chunk(2, 1)
         return scales_hat, means_hat
+
+
+@_registered("mbt2018")
+class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
+    r""":class:`MeanScaleHyperprior` whose Gaussians also depend on the already-decoded
+    neighbourhood of each latent position (an autoregressive context model).
+
+    From `"Joint Autoregressive and Hierarchical Priors for Learned Image Compression"
+    <https://arxiv.org/abs/1809.02736>`_, D. Minnen, J. Ballé and G.D. Toderici, NeurIPS 2018.
+    A 5x5 masked convolution (CP) over ``y_hat`` gives the context; a pointwise network (EP)
+    maps ``cat(params, context)`` to the scales and means.
+
+    .. code-block:: none
+
+                  ┌───┐    y     ┌───┐  z  ┌───┐ z_hat      z_hat ┌───┐
+            x ──►─┤g_a├──►─┬──►──┤h_a├──►──┤ Q ├───►───·⋯⋯·───►───┤h_s├─┐
+                  └───┘    │     └───┘     └───┘        EB        └───┘ │
+                           ▼                                            │
+                         ┌─┴─┐                                          │
+                         │ Q │                                   params ▼
+                         └─┬─┘                                          │
+                     y_hat ▼                  ┌─────┐                   │
+                           ├──────────►───────┤  CP ├────────►──────────┤
+                           │                  └─────┘                   │
+                           ▼                                            ▼
+                           │                                            │
+                           ·                  ┌─────┐                   │
+                        GC : ◄────────◄───────┤  EP ├────────◄──────────┘
+                           ·     scales_hat   └─────┘
+                           │      means_hat
+                     y_hat ▼
+                           │
+                  ┌───┐    │
+        x_hat ──◄─┤g_s├────┘
+                  └───┘
+
+        EB = Entropy bottleneck
+        GC = Gaussian conditional
+        EP = Entropy parameters network
+        CP = Context prediction (masked convolution)
+
+    Decoding is serial, one latent position after another. CompressAI runs that loop in
+    Python (seconds per image); here :mod:`tinify.autoregressive` runs it in Rust, encoder and
+    decoder alike, in wavefront order: tinify's ``y`` strings are not CompressAI's (its raster
+    order cannot be decoded bit-exactly elsewhere anyway), while the weights, forward pass and
+    rate are the same. ``compress`` returns ``{"strings": [y_strings, z_strings], "shape":
+    (h, w)}``; images must be padded to a multiple of 64.
+
+    Args:
+        N: channels of the transforms' hidden layers and of ``z``, >= 1 (192 in the zoo).
+        M: channels of the latent ``y``, >= 1 (192 or 320 in the zoo).
+    """
+
+    def __init__(self, N: int = 192, M: int = 192, **kwargs: Any) -> None:
+        super().__init__(N, M, **kwargs)
+        m = self.M
+        self.entropy_parameters = nn.Sequential(
+            nn.Conv2d(m * 12 // 3, m * 10 // 3, 1),
+            nn.LeakyReLU(inplace=True),
+            nn.Conv2d(m * 10 // 3, m * 8 // 3, 1),
+            nn.LeakyReLU(inplace=True),
+            nn.Conv2d(m * 8 // 3, m * 6 // 3, 1),
+        )
+        self.context_prediction = MaskedConv2d(m, 2 * m, kernel_size=5, padding=2, stride=1)
+
+    def forward(self, x: Tensor) -> ForwardOutput:
+        """Reconstructs ``x`` and returns ``{"x_hat", "likelihoods": {"y", "z"}}``; the context
+        comes from ``y`` quantized without means (noise in training)."""
+        self._check_images(x)
+        y = self.g_a(x)
+        z_hat, z_likelihoods = self.entropy_bottleneck(self.h_a(y))
+        params = self.h_s(z_hat)
+        y_hat = self.gaussian_conditional.quantize(y, "noise" if self.training else "dequantize")
+        context = self.context_prediction(y_hat)
+        scales_hat, means_hat = self.entropy_parameters(torch.cat((params, context), dim=1)).chunk(
+            2, 1
+        )
+        _, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
+        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+
+    @torch.no_grad()
+    def compress(self, x: Tensor, *, threads: int | None = None) -> CompressOutput:
+        """Codes images ``(N, 3, H, W)``, H and W multiples of 64, into ``{"strings": [y_strings,
+        z_strings], "shape"}``. Images are coded in parallel on ``threads`` threads (default:
+        one per core); the output never depends on it. Needs :meth:`update` first."""
+        self._check_images(x)
+        y = self.g_a(x)
+        z = self.h_a(y)
+        z_strings = self.entropy_bottleneck.compress(z)
+        z_hat = self.entropy_bottleneck.decompress(z_strings, z.size()[-2:])
+        params = self.h_s(z_hat)
+        if params.shape[2:] != y.shape[2:]:
+            raise ValueError(
+                f"{type(self).__name__} cannot code a {x.size(2)}x{x.size(3)} image: its latent "
+                f"is {y.size(2)}x{y.size(3)} but a decoder rebuilds {params.size(2)}x{params.size(3)} "
+                f"from the hyper-latent; pad images to a multiple of {self.downsampling_factor} "
+                "(tinify.ops.compute_padding)"
+            )
+        y_strings, _ = self._raster_scan().encode(y, params, threads=threads)
+        return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
+
+    @torch.no_grad()
+    def decompress(
+        self, strings: Strings, shape: Sequence[int], *, threads: int | None = None
+    ) -> DecompressOutput:
+        """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
+        y_strings, z_strings = self._unpack(strings, 2, shape)
+        z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
+        y_hat = self._raster_scan().decode(y_strings, self.h_s(z_hat), threads=threads)
+        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+
+    def _raster_scan(self) -> RasterScanCoder:
+        return RasterScanCoder(
+            self.context_prediction, self.entropy_parameters, self.gaussian_conditional
+        )
