@@ -592,9 +592,9 @@ class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
         if params.shape[2:] != y.shape[2:]:
             raise ValueError(
                 f"{type(self).__name__} cannot code a {x.size(2)}x{x.size(3)} image: its latent "
-                f"is {y.size(2)}x{y.size(3)} but a decoder rebuilds {params.size(2)}x{params.size(3)} "
-                f"from the hyper-latent; pad images to a multiple of {self.downsampling_factor} "
-                "(tinify.ops.compute_padding)"
+                f"is {y.size(2)}x{y.size(3)} but a decoder rebuilds "
+                f"{params.size(2)}x{params.size(3)} from the hyper-latent; pad images to a "
+                f"multiple of {self.downsampling_factor} (tinify.ops.compute_padding)"
             )
         y_strings, _ = self._raster_scan().encode(y, params, threads=threads)
         return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
