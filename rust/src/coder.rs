@@ -89,7 +89,11 @@ impl<'a> CdfTable<'a> {
 
     /// The valid entries of row `index`, which must be in range.
     fn cdf(&self, index: usize) -> &'a [i32] {
-        let row = self.rows[index];
+        self.cdf_of(self.rows[index])
+    }
+
+    #[inline(always)]
+    fn cdf_of(&self, row: Row) -> &'a [i32] {
         &self.cdfs[row.base..][..row.max as usize + 2]
     }
 
@@ -356,10 +360,9 @@ impl SymbolSearch {
     /// The symbol `s` of row `index` with `cdf[s] <= cum < cdf[s + 1]`, and that interval.
     #[inline(always)]
     fn find(&self, table: &CdfTable, row: Row, index: usize, cum: u32) -> (u32, u32, u32) {
-        let cdf = &table.cdfs[row.base..][..row.max as usize + 2];
-        let cum_i = cum as i32;
         if self.buckets.is_empty() {
-            let s = cdf.partition_point(|&c| c <= cum_i) - 1;
+            let cdf = table.cdf_of(row);
+            let s = cdf.partition_point(|&c| c <= cum as i32) - 1;
             return (s as u32, cdf[s] as u32, (cdf[s + 1] - cdf[s]) as u32);
         }
         let (base, shift) = self.rows[index];
@@ -375,8 +378,13 @@ impl SymbolSearch {
             let (start, freq) = if upper { (split, above) } else { (split - below, below) };
             return (first + u32::from(upper), start, freq);
         }
-        let mut s = first as usize;
-        while cdf[s + 1] <= cum_i {
+        Self::scan(table.cdf_of(row), first as usize, cum)
+    }
+
+    /// The symbol of `cum`, stepping forward from `s` (a crowded bucket's first symbol).
+    #[cold]
+    fn scan(cdf: &[i32], mut s: usize, cum: u32) -> (u32, u32, u32) {
+        while cdf[s + 1] <= cum as i32 {
             s += 1;
         }
         (s as u32, cdf[s] as u32, (cdf[s + 1] - cdf[s]) as u32)

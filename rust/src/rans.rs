@@ -283,18 +283,28 @@ impl<'a> Decoder<'a> {
 
     #[inline(always)]
     fn refill(&mut self) -> Result<()> {
-        if self.state < STATE_LOWER_BOUND {
-            let Some(word) = self.data.get(self.pos..self.pos + 4) else {
-                return Err(Error::TruncatedStream { words: self.data.len() / 4 });
-            };
-            self.state =
-                (self.state << 32) | u64::from(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
-            self.pos += 4;
-            if self.state < STATE_LOWER_BOUND {
-                return Err(Error::CorruptStream("the state fell below the rANS interval"));
-            }
+        // A refill is due at random (about once per 32 bits), so it is branch-free: the next
+        // word is read ahead whenever one is left, and kept only if the state needs it.
+        let next = match self.data.get(self.pos..self.pos + 4) {
+            Some(w) => u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
+            None => 0,
+        };
+        let refill = self.state < STATE_LOWER_BOUND;
+        self.state = if refill { (self.state << 32) | u64::from(next) } else { self.state };
+        self.pos += 4 * usize::from(refill);
+        if self.state < STATE_LOWER_BOUND || self.pos > self.data.len() {
+            return Err(self.refill_error());
         }
         Ok(())
+    }
+
+    #[cold]
+    fn refill_error(&self) -> Error {
+        if self.pos > self.data.len() {
+            Error::TruncatedStream { words: self.data.len() / 4 }
+        } else {
+            Error::CorruptStream("the state fell below the rANS interval")
+        }
     }
 
     /// Checks that the stream was consumed exactly: every word read and the state back at the
