@@ -32,5 +32,7 @@ def test_bench_entropy_models_runs_and_finds_identical_strings():
 
 
 def test_bench_autoregressive_runs_and_codes_the_same_bytes_count():
-    out = _run("bench_autoregressive.py", "--models", "mbt2018-192", "--size", "128x64", "--repeat", "1")
+    out = _run(
+        "bench_autoregressive.py", "--models", "mbt2018-192", "--size", "128x64", "--repeat", "1"
+    )
     assert "autoregressive step" in out and "PSNR" in out
