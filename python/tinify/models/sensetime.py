@@ -230,8 +230,51 @@ def _elic_groups_from_state_dict(state_dict: Mapping[str, Tensor]) -> list[int]:
     return groups
 
 
+def _elic_latent_codec(
+    groups_codec: type[ChannelGroupsLatentCodec],
+    groups: list[int],
+    channel_context: dict[str, nn.Module],
+    param_aggregation: list[nn.Module],
+    chunks: tuple[str, str],
+    N: int,
+    h_a: nn.Module,
+    h_s: nn.Module,
+) -> HyperpriorLatentCodec:
+    """ELIC's latent codec: a hyperprior whose y is coded in channel groups, each group by a
+    checkerboard codec."""
+    return HyperpriorLatentCodec(
+        latent_codec={
+            "y": groups_codec(
+                groups=groups,
+                channel_context=channel_context,
+                latent_codec={
+                    f"y{k}": _space_channel_codec(g, param_aggregation[k], chunks)
+                    for k, g in enumerate(groups)
+                },
+            ),
+            "hyper": HyperLatentCodec(
+                entropy_bottleneck=EntropyBottleneck(N), h_a=h_a, h_s=h_s, quantizer="ste"
+            ),
+        },
+    )
+
+
+class _Elic(SimpleVAECompressionModel):
+    """What the two ELIC models share: their sizes, read back from a state_dict."""
+
+    groups: list[int]
+
+    @classmethod
+    def from_state_dict(cls, state_dict: Mapping[str, Tensor]) -> Any:
+        """A model of the state_dict's sizes (``N``, ``M`` and groups), with its weights."""
+        groups = _elic_groups_from_state_dict(state_dict)
+        net = cls(N=state_dict["g_a.0.weight"].size(0), M=sum(groups), groups=groups)
+        net.load_state_dict(state_dict)
+        return net
+
+
 @registry.register("model", "elic2022-official")
-class Elic2022Official(SimpleVAECompressionModel):
+class Elic2022Official(_Elic):
     """ELIC 2022; uneven channel groups with checkerboard spatial context.
 
     Context model from [He2022]. Based on modified attention model architecture from
@@ -307,32 +350,16 @@ class Elic2022Official(SimpleVAECompressionModel):
             )
             for k, g in enumerate(self.groups)
         ]
-        self.latent_codec = HyperpriorLatentCodec(
-            latent_codec={
-                "y": ChannelGroupsLatentCodec(
-                    groups=self.groups,
-                    channel_context=channel_context,
-                    latent_codec={
-                        f"y{k}": _space_channel_codec(g, param_aggregation[k], ("scales", "means"))
-                        for k, g in enumerate(self.groups)
-                    },
-                ),
-                "hyper": HyperLatentCodec(
-                    entropy_bottleneck=EntropyBottleneck(N),
-                    h_a=h_a,
-                    h_s=h_s,
-                    quantizer="ste",
-                ),
-            },
+        self.latent_codec = _elic_latent_codec(
+            ChannelGroupsLatentCodec,
+            self.groups,
+            channel_context,
+            param_aggregation,
+            chunks=("scales", "means"),
+            N=N,
+            h_a=h_a,
+            h_s=h_s,
         )
-
-    @classmethod
-    def from_state_dict(cls, state_dict: Mapping[str, Tensor]) -> Elic2022Official:
-        """A model of the state_dict's sizes (``N``, ``M`` and groups), with its weights."""
-        groups = _elic_groups_from_state_dict(state_dict)
-        net = cls(N=state_dict["g_a.0.weight"].size(0), M=sum(groups), groups=groups)
-        net.load_state_dict(state_dict)
-        return net
 
 
 class FirstAndLatestChannelGroupsLatentCodec(ChannelGroupsLatentCodec):
@@ -351,7 +378,7 @@ class FirstAndLatestChannelGroupsLatentCodec(ChannelGroupsLatentCodec):
 
 
 @registry.register("model", "elic2022-chandelier")
-class Elic2022Chandelier(SimpleVAECompressionModel):
+class Elic2022Chandelier(_Elic):
     """ELIC 2022; simplified context model using only first and most recent groups.
 
     Context model from [He2022], with simplifications and parameters from the
@@ -433,29 +460,13 @@ class Elic2022Chandelier(SimpleVAECompressionModel):
             )
             for k, g in enumerate(self.groups)
         ]
-        self.latent_codec = HyperpriorLatentCodec(
-            latent_codec={
-                "y": FirstAndLatestChannelGroupsLatentCodec(
-                    groups=self.groups,
-                    channel_context=channel_context,
-                    latent_codec={
-                        f"y{k}": _space_channel_codec(g, param_aggregation[k], ("means", "scales"))
-                        for k, g in enumerate(self.groups)
-                    },
-                ),
-                "hyper": HyperLatentCodec(
-                    entropy_bottleneck=EntropyBottleneck(N),
-                    h_a=h_a,
-                    h_s=h_s,
-                    quantizer="ste",
-                ),
-            },
+        self.latent_codec = _elic_latent_codec(
+            FirstAndLatestChannelGroupsLatentCodec,
+            self.groups,
+            channel_context,
+            param_aggregation,
+            chunks=("means", "scales"),
+            N=N,
+            h_a=h_a,
+            h_s=h_s,
         )
-
-    @classmethod
-    def from_state_dict(cls, state_dict: Mapping[str, Tensor]) -> Elic2022Chandelier:
-        """A model of the state_dict's sizes (``N``, ``M`` and groups), with its weights."""
-        groups = _elic_groups_from_state_dict(state_dict)
-        net = cls(N=state_dict["g_a.0.weight"].size(0), M=sum(groups), groups=groups)
-        net.load_state_dict(state_dict)
-        return net
