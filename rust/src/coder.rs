@@ -272,32 +272,30 @@ impl BufferedEncoder {
 /// The decoder's state depends on the interval of the previous symbol, so this search sits on
 /// the critical path of every symbol and must cost about one memory access. Each row's
 /// `[0, 65536)` is split into equal buckets. A bucket crossed by at most one symbol boundary
-/// holds both candidate intervals, `[start, split)` and `[split, end)`, packed in one word,
-/// and a branch-free comparison picks one. Buckets with several boundaries (the thin tails of
-/// wide rows) step forward through the row from their first symbol.
+/// holds both candidate intervals, `[start, split)` and `[split, end)`, and the symbol of the
+/// first, packed in one word (see [`pack`]); a branch-free comparison picks one. Buckets with
+/// several boundaries (the thin tails of wide rows) step forward through the row from their
+/// first symbol.
 ///
 /// Every bucket is equally likely to be hit, and the table of all rows must stay in cache, so
 /// each row gets the fewest buckets that keep crowded buckets rare: a few for a narrow
 /// Gaussian, up to `2^MAX_BUCKET_BITS` for a wide one.
 ///
 /// Building the buckets touches every row, so small decodes (fewer symbols than the rows have
-/// entries) binary-search the rows instead; both give the same answer.
+/// entries), and rows of more than `2^13` symbols (which do not fit the packed word), binary-
+/// search the rows instead; both give the same answer.
 #[derive(Debug)]
 pub struct SymbolSearch {
     /// Per row, its first bucket and the shift from a cumulative frequency to its bucket.
     rows: Vec<(u32, u32)>,
-    /// Per bucket, the packed candidate intervals (see [`pack`]), or [`CROWDED`]. Empty for
-    /// binary search.
+    /// Per bucket, the packed word of [`pack`]. Empty for binary search.
     buckets: Vec<u64>,
-    /// Per bucket, the symbol whose interval contains the bucket's start.
-    first: Vec<u16>,
 }
 
 const MIN_BUCKET_BITS: u32 = 2;
 const MAX_BUCKET_BITS: u32 = 10;
-/// Marks a bucket crossed by two or more symbol boundaries (its split field, 2^17 - 1, is
-/// impossible).
-const CROWDED: u64 = u64::MAX;
+/// Bits of the packed word holding the bucket's first symbol.
+const FIRST_BITS: u32 = 13;
 
 /// The fewest bucket bits for which at most 1/32 of the row's buckets are crowded.
 fn bucket_bits(cdf: &[i32]) -> u32 {
@@ -325,12 +323,12 @@ impl SymbolSearch {
     /// Prepares the search for decoding `symbols` symbols with `table`.
     pub fn new(table: &CdfTable, symbols: usize) -> Self {
         let entries: usize = table.rows.iter().map(|r| r.max as usize + 2).sum();
-        if symbols < entries / 2 {
-            return SymbolSearch { rows: Vec::new(), buckets: Vec::new(), first: Vec::new() };
+        let too_long = table.rows.iter().any(|r| r.max >= 1 << FIRST_BITS);
+        if symbols < entries / 2 || too_long {
+            return SymbolSearch { rows: Vec::new(), buckets: Vec::new() };
         }
         let mut rows = Vec::with_capacity(table.rows());
         let mut buckets = Vec::new();
-        let mut first = Vec::new();
         for row in 0..table.rows() {
             let cdf = table.cdf(row);
             let bits = bucket_bits(cdf);
@@ -342,19 +340,17 @@ impl SymbolSearch {
                 while cdf[s + 1] <= lo {
                     s += 1;
                 }
-                // A strictly increasing row from 0 to 65536 has at most 65536 symbols.
-                first.push(s as u16);
                 let split = cdf[s + 1];
                 buckets.push(if split >= hi {
-                    pack(cdf[s], split, split)
+                    pack(s, cdf[s], split, split)
                 } else if cdf[s + 2] >= hi {
-                    pack(cdf[s], split, cdf[s + 2])
+                    pack(s, cdf[s], split, cdf[s + 2])
                 } else {
-                    CROWDED
+                    pack(s, split, split, split) // crowded: `split - start` is 0
                 });
             }
         }
-        SymbolSearch { rows, buckets, first }
+        SymbolSearch { rows, buckets }
     }
 
     /// The symbol `s` of row `index` with `cdf[s] <= cum < cdf[s + 1]`, and that interval.
@@ -366,14 +362,13 @@ impl SymbolSearch {
             return (s as u32, cdf[s] as u32, (cdf[s + 1] - cdf[s]) as u32);
         }
         let (base, shift) = self.rows[index];
-        let bucket = base as usize + (cum >> shift) as usize;
-        let packed = self.buckets[bucket];
-        let first = u32::from(self.first[bucket]);
-        if packed != CROWDED {
+        let packed = self.buckets[base as usize + (cum >> shift) as usize];
+        let first = (packed >> 34) as u32 & ((1 << FIRST_BITS) - 1);
+        let below = (packed & 0x1_ffff) as u32;
+        if below != 0 {
             // `cum >= split`, compared against the packed word directly (split is its top field).
             let upper = (u64::from(cum) << 47 | LOW_47) >= packed;
             let split = (packed >> 47) as u32;
-            let below = (packed & 0x1_ffff) as u32;
             let above = (packed >> 17 & 0x1_ffff) as u32;
             let (start, freq) = if upper { (split, above) } else { (split - below, below) };
             return (first + u32::from(upper), start, freq);
@@ -393,11 +388,14 @@ impl SymbolSearch {
 
 const LOW_47: u64 = (1 << 47) - 1;
 
-/// Packs the intervals `[start, split)` and `[split, end)` as `split << 47 | (end - split) << 17
-/// | (split - start)`: the frequencies are ready to use, and `cum >= split` is one comparison.
+/// Packs a bucket whose first symbol `first` spans `[start, split)` and whose next spans
+/// `[split, end)` as `split << 47 | first << 34 | (end - split) << 17 | (split - start)`: the
+/// frequencies are ready to use, and `cum >= split` is one comparison with the whole word.
+/// `split - start = 0` marks a crowded bucket. Requires `first < 2^13`.
 #[inline(always)]
-fn pack(start: i32, split: i32, end: i32) -> u64 {
-    (split as u64) << 47 | ((end - split) as u64) << 17 | (split - start) as u64
+fn pack(first: usize, start: i32, split: i32, end: i32) -> u64 {
+    debug_assert!(first < 1 << FIRST_BITS);
+    (split as u64) << 47 | (first as u64) << 34 | ((end - split) as u64) << 17 | (split - start) as u64
 }
 
 /// Decodes `out.len()` symbols with the rows `indexes` from `dec`.
