@@ -20,15 +20,11 @@ from tinify.latent_codecs import (
 from tinify.layers import (
     AttentionBlock,
     CheckerboardMaskedConv2d,
-    ResidualBlock,
-    ResidualBlockUpsample,
-    ResidualBlockWithStride,
     ResidualBottleneckBlock,
     conv1x1,
-    conv3x3,
     sequential_channel_ramp,
-    subpel_conv3x3,
 )
+from tinify.models import waseda
 from tinify.models.base import SimpleVAECompressionModel
 from tinify.models.utils import conv, deconv
 
@@ -77,47 +73,10 @@ class Cheng2020AnchorCheckerboard(SimpleVAECompressionModel):
 
     def __init__(self, N: int = 192, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.g_a = nn.Sequential(
-            ResidualBlockWithStride(3, N, stride=2),
-            ResidualBlock(N, N),
-            ResidualBlockWithStride(N, N, stride=2),
-            ResidualBlock(N, N),
-            ResidualBlockWithStride(N, N, stride=2),
-            ResidualBlock(N, N),
-            conv3x3(N, N, stride=2),
-        )
-        self.g_s = nn.Sequential(
-            ResidualBlock(N, N),
-            ResidualBlockUpsample(N, N, 2),
-            ResidualBlock(N, N),
-            ResidualBlockUpsample(N, N, 2),
-            ResidualBlock(N, N),
-            ResidualBlockUpsample(N, N, 2),
-            ResidualBlock(N, N),
-            subpel_conv3x3(N, 3, 2),
-        )
-        h_a = nn.Sequential(
-            conv3x3(N, N),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(N, N),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(N, N, stride=2),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(N, N),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(N, N, stride=2),
-        )
-        h_s = nn.Sequential(
-            conv3x3(N, N),
-            nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N, N, 2),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(N, N * 3 // 2),
-            nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(N * 3 // 2, N * 3 // 2, 2),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(N * 3 // 2, N * 2),
-        )
+        self.g_a = waseda.analysis_transform(N)
+        self.g_s = waseda.synthesis_transform(N)
+        h_a = waseda.hyper_analysis(N)
+        h_s = waseda.hyper_synthesis(N)
         self.latent_codec = HyperpriorLatentCodec(
             latent_codec={
                 "y": CheckerboardLatentCodec(

@@ -22,7 +22,71 @@ from tinify.models.google import (
     _registered,
 )
 
-__all__ = ["Cheng2020Anchor", "Cheng2020Attention"]
+__all__ = [
+    "Cheng2020Anchor",
+    "Cheng2020Attention",
+    "analysis_transform",
+    "hyper_analysis",
+    "hyper_synthesis",
+    "synthesis_transform",
+]
+
+
+def analysis_transform(n: int) -> nn.Sequential:
+    """Cheng et al.'s ``g_a``: residual blocks, three stride-2 ones and a stride-2 3x3 conv."""
+    return nn.Sequential(
+        ResidualBlockWithStride(3, n, stride=2),
+        ResidualBlock(n, n),
+        ResidualBlockWithStride(n, n, stride=2),
+        ResidualBlock(n, n),
+        ResidualBlockWithStride(n, n, stride=2),
+        ResidualBlock(n, n),
+        conv3x3(n, n, stride=2),
+    )
+
+
+def synthesis_transform(n: int) -> nn.Sequential:
+    """Cheng et al.'s ``g_s``: residual blocks and sub-pixel up-sampling back to RGB."""
+    return nn.Sequential(
+        ResidualBlock(n, n),
+        ResidualBlockUpsample(n, n, 2),
+        ResidualBlock(n, n),
+        ResidualBlockUpsample(n, n, 2),
+        ResidualBlock(n, n),
+        ResidualBlockUpsample(n, n, 2),
+        ResidualBlock(n, n),
+        subpel_conv3x3(n, 3, 2),
+    )
+
+
+def hyper_analysis(n: int) -> nn.Sequential:
+    """Cheng et al.'s ``h_a``: five 3x3 convolutions, two of stride 2."""
+    return nn.Sequential(
+        conv3x3(n, n),
+        nn.LeakyReLU(inplace=True),
+        conv3x3(n, n),
+        nn.LeakyReLU(inplace=True),
+        conv3x3(n, n, stride=2),
+        nn.LeakyReLU(inplace=True),
+        conv3x3(n, n),
+        nn.LeakyReLU(inplace=True),
+        conv3x3(n, n, stride=2),
+    )
+
+
+def hyper_synthesis(n: int) -> nn.Sequential:
+    """Cheng et al.'s ``h_s``: 3x3 and sub-pixel convolutions up to ``2N`` channels."""
+    return nn.Sequential(
+        conv3x3(n, n),
+        nn.LeakyReLU(inplace=True),
+        subpel_conv3x3(n, n, 2),
+        nn.LeakyReLU(inplace=True),
+        conv3x3(n, n * 3 // 2),
+        nn.LeakyReLU(inplace=True),
+        subpel_conv3x3(n * 3 // 2, n * 3 // 2, 2),
+        nn.LeakyReLU(inplace=True),
+        conv3x3(n * 3 // 2, n * 2),
+    )
 
 
 @_registered("cheng2020-anchor")
@@ -42,48 +106,10 @@ class Cheng2020Anchor(JointAutoregressiveHierarchicalPriors):
 
     def __init__(self, N: int = 192, **kwargs: Any) -> None:
         super().__init__(N=N, M=N, **kwargs)
-        n = self.N
-        self.g_a = nn.Sequential(
-            ResidualBlockWithStride(3, n, stride=2),
-            ResidualBlock(n, n),
-            ResidualBlockWithStride(n, n, stride=2),
-            ResidualBlock(n, n),
-            ResidualBlockWithStride(n, n, stride=2),
-            ResidualBlock(n, n),
-            conv3x3(n, n, stride=2),
-        )
-        self.h_a = nn.Sequential(
-            conv3x3(n, n),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(n, n),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(n, n, stride=2),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(n, n),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(n, n, stride=2),
-        )
-        self.h_s = nn.Sequential(
-            conv3x3(n, n),
-            nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(n, n, 2),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(n, n * 3 // 2),
-            nn.LeakyReLU(inplace=True),
-            subpel_conv3x3(n * 3 // 2, n * 3 // 2, 2),
-            nn.LeakyReLU(inplace=True),
-            conv3x3(n * 3 // 2, n * 2),
-        )
-        self.g_s = nn.Sequential(
-            ResidualBlock(n, n),
-            ResidualBlockUpsample(n, n, 2),
-            ResidualBlock(n, n),
-            ResidualBlockUpsample(n, n, 2),
-            ResidualBlock(n, n),
-            ResidualBlockUpsample(n, n, 2),
-            ResidualBlock(n, n),
-            subpel_conv3x3(n, 3, 2),
-        )
+        self.g_a = analysis_transform(self.N)
+        self.h_a = hyper_analysis(self.N)
+        self.h_s = hyper_synthesis(self.N)
+        self.g_s = synthesis_transform(self.N)
 
     @classmethod
     def from_state_dict(cls, state_dict: Mapping[str, Tensor]) -> Cheng2020Anchor:  # type: ignore[override]
