@@ -92,6 +92,14 @@ fn main() {
         best_dec = best_dec.min(t0.elapsed().as_secs_f64());
         assert_eq!(out, symbols);
     }
+    let t0 = Instant::now();
+    let search = tinify::coder::SymbolSearch::new(&table, n);
+    let build = t0.elapsed().as_secs_f64();
+    drop(search);
+    let t0 = Instant::now();
+    let _ = CdfTable::new(&t.cdfs, t.stride, &t.sizes, &t.offsets).unwrap();
+    let validate = t0.elapsed().as_secs_f64();
+    println!("table validation {:.3} ms, symbol search build {:.3} ms", validate * 1e3, build * 1e3);
     println!(
         "{n} symbols, {} bytes ({:.2} bits/symbol): encode {:.1} M symbols/s, decode {:.1} M symbols/s",
         bytes.len(),
