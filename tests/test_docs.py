@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 import tinify.ans
+import tinify.layers.ramp
+import tinify.ops.padding
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -25,7 +27,7 @@ def test_readme_python_examples_run(block):
     assert runner.summarize(verbose=False).failed == 0
 
 
-@pytest.mark.parametrize("module", [tinify.ans])
+@pytest.mark.parametrize("module", [tinify.ans, tinify.ops.padding, tinify.layers.ramp])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

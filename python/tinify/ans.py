@@ -95,6 +95,22 @@ def _table_args(
     return as_cdf_table(cdfs), as_int32("cdfs_sizes", cdfs_sizes), as_int32("offsets", offsets)
 
 
+def _encode_args(
+    symbols: IntArrayLike,
+    indexes: IntArrayLike,
+    cdfs: CdfTableLike,
+    cdfs_sizes: IntArrayLike,
+    offsets: IntArrayLike,
+    ndim: int = 1,
+) -> tuple[np.ndarray, ...]:
+    """The arguments of the native encoders: symbols, indexes and the table, as int32."""
+    return (
+        as_int32("symbols", symbols, ndim=ndim),
+        as_int32("indexes", indexes, ndim=ndim),
+        *_table_args(cdfs, cdfs_sizes, offsets),
+    )
+
+
 def _like(values: np.ndarray, template: Any) -> Any:
     """Returns decoded values in the container kind of ``template`` (the caller's indexes)."""
     if isinstance(template, torch.Tensor):
@@ -116,10 +132,10 @@ def pmf_to_quantized_cdf(
         pmf: non-negative, finite probabilities (converted to float32).
         precision: bits of the CDF total, in ``[1, 16]``.
     """
-    array = pmf.detach().cpu().numpy() if isinstance(pmf, torch.Tensor) else np.asarray(pmf)
+    array = _floats("pmf", pmf)
     if array.ndim != 1:
         raise ValueError(f"`pmf` must be 1-D, got shape {array.shape}")
-    return _core.pmf_to_quantized_cdf(np.ascontiguousarray(array, dtype=np.float32), int(precision))
+    return _core.pmf_to_quantized_cdf(array, int(precision))
 
 
 def quantized_cdf_table(
@@ -209,11 +225,7 @@ class RansEncoder:
         Values outside a row's range are escape-coded, so any int32 value that is not
         absurdly far from its row (more than 2**31 away) can be coded.
         """
-        return _core.encode_with_indexes(
-            as_int32("symbols", symbols),
-            as_int32("indexes", indexes),
-            *_table_args(cdfs, cdfs_sizes, offsets),
-        )
+        return _core.encode_with_indexes(*_encode_args(symbols, indexes, cdfs, cdfs_sizes, offsets))
 
 
 class BufferedRansEncoder:
@@ -235,11 +247,7 @@ class BufferedRansEncoder:
         offsets: IntArrayLike,
     ) -> None:
         """Appends symbols to the buffer; nothing is appended if an argument is invalid."""
-        self._inner.encode_with_indexes(
-            as_int32("symbols", symbols),
-            as_int32("indexes", indexes),
-            *_table_args(cdfs, cdfs_sizes, offsets),
-        )
+        self._inner.encode_with_indexes(*_encode_args(symbols, indexes, cdfs, cdfs_sizes, offsets))
 
     def flush(self) -> bytes:
         """Codes everything appended so far into one stream and empties the buffer."""
@@ -304,11 +312,7 @@ def encode_batch(
 ) -> list[bytes]:
     """Encodes each row of the 2-D ``symbols`` (with the same row of ``indexes``) into its own
     stream, rows in parallel. Row ``n`` gives the bytes ``RansEncoder`` gives for it alone."""
-    return _core.encode_batch(
-        as_int32("symbols", symbols, ndim=2),
-        as_int32("indexes", indexes, ndim=2),
-        *_table_args(cdfs, cdfs_sizes, offsets),
-    )
+    return _core.encode_batch(*_encode_args(symbols, indexes, cdfs, cdfs_sizes, offsets, ndim=2))
 
 
 def decode_batch(

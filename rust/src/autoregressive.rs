@@ -54,8 +54,6 @@ pub struct RasterScan {
     taps: Vec<(isize, isize)>,
     context: Dense,
     network: Vec<Layer>,
-    /// Number of CDF rows (scales).
-    scale_rows: usize,
     scale_index: ScaleIndex,
     /// Wavefront slope `a`: position `(r, c)` is in wavefront `a r + c`.
     slope: usize,
@@ -172,7 +170,6 @@ impl RasterScan {
             taps: taps.iter().map(|&(r, c)| (r as isize - cy as isize, c as isize - cx as isize)).collect(),
             context,
             network,
-            scale_rows: scale_table.len(),
             scale_index,
             slope: cx + 1,
         })
@@ -252,10 +249,10 @@ impl RasterScan {
         if params.len() != p * plane {
             return Err(Error::LengthMismatch { what: "params", expected: p * plane, got: params.len() });
         }
-        if table.rows() != self.scale_rows {
+        if table.rows() != self.scale_index.rows() {
             return Err(invalid(
                 "scale_table",
-                format!("{} scales for {} CDF rows", self.scale_rows, table.rows()),
+                format!("{} scales for {} CDF rows", self.scale_index.rows(), table.rows()),
             ));
         }
         // Position-major copies: a position's channels are contiguous for gathering.

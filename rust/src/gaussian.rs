@@ -101,6 +101,11 @@ impl ScaleIndex {
         Ok(ScaleIndex { table: table.to_vec(), bound, first_bin, bins })
     }
 
+    /// Number of rows (scales in the table).
+    pub fn rows(&self) -> usize {
+        self.table.len()
+    }
+
     /// The row of `scale`, equal to [`scale_index`].
     #[inline]
     pub fn index(&self, scale: f32) -> i32 {

@@ -285,10 +285,7 @@ impl<'a> Decoder<'a> {
     fn refill(&mut self) -> Result<()> {
         // A refill is due at random (about once per 32 bits), so it is branch-free: the next
         // word is read ahead whenever one is left, and kept only if the state needs it.
-        let next = match self.data.get(self.pos..self.pos + 4) {
-            Some(w) => u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
-            None => 0,
-        };
+        let next = if self.pos + 4 <= self.data.len() { read_word(self.data, self.pos) } else { 0 };
         let refill = self.state < STATE_LOWER_BOUND;
         self.state = if refill { (self.state << 32) | u64::from(next) } else { self.state };
         self.pos += 4 * usize::from(refill);
