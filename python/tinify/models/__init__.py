@@ -8,6 +8,7 @@ from tinify.models.base import (
     SimpleVAECompressionModel,
     get_scale_table,
 )
+from tinify.models.gain import GainedMeanScaleHyperprior
 from tinify.models.google import (
     FactorizedPrior,
     FactorizedPriorReLU,
@@ -34,6 +35,7 @@ __all__ = [
     "Elic2022Official",
     "FactorizedPrior",
     "FactorizedPriorReLU",
+    "GainedMeanScaleHyperprior",
     "JointAutoregressiveHierarchicalPriors",
     "MeanScaleHyperprior",
     "ScaleHyperprior",
