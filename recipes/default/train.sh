@@ -8,6 +8,6 @@ exec python -m tinify.train /work/shared/data/photos \
   --files recipes/default/train.txt \
   --val /work/shared/data/photos --val-files seeding.png bridge.png fallenleaf.png kite.png wine.png \
   --steps "$STEPS" --batch-size 8 --patch-size 128 --repeat 16 \
-  --lr 3e-4 --lr-milestones 11000 --aux-lr 1e-3 --clip-max-norm 1.0 \
+  --lr 3e-4 --lr-milestones 16000 --aux-lr 1e-3 --clip-max-norm 1.0 \
   --log-every 100 --save-every 500 --val-every 2000 \
   --seed 0 --device cpu --out runs/default --no-progress "$@"

@@ -64,8 +64,12 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
             raise ValueError(f"lambdas must be a non-empty list of positive numbers, got {lambdas}")
         k = len(lambdas)
         self.register_buffer("lambdas", torch.tensor(lambdas, dtype=torch.float32))
-        self.y_gain = nn.Parameter(torch.ones(k, self.M))
-        self.y_gain_inv = nn.Parameter(torch.ones(k, self.M))
+        # High-rate theory: the quantization step that balances rate and MSE scales as
+        # 1/sqrt(λ), so each rate starts with the gain sqrt(λ / λ_mid) on every channel.
+        log_lambdas = torch.tensor(lambdas).log()
+        start = ((log_lambdas - log_lambdas.mean()) / 2).exp()
+        self.y_gain = nn.Parameter(start[:, None].repeat(1, self.M))
+        self.y_gain_inv = nn.Parameter((1 / start)[:, None].repeat(1, self.M))
         self.z_gain = nn.Parameter(torch.ones(k, self.N))
         self.z_gain_inv = nn.Parameter(torch.ones(k, self.N))
         self.rate = k - 1

@@ -1,0 +1,89 @@
+"""N steps, save, resume, M steps == N + M steps, bit for bit (CPU, fixed seed)."""
+
+import argparse
+from pathlib import Path
+
+import pytest
+import torch
+
+from tinify.train import add_arguments, train
+from tinify.train.checkpoint import load_training_checkpoint
+
+
+def _args(image_dir: Path, out: Path, steps: int, *extra: str) -> argparse.Namespace:
+    argv = [
+        str(image_dir),
+        "-m",
+        "gained-mean-scale-hyperprior",
+        "--N",
+        "8",
+        "--M",
+        "8",
+        "--steps",
+        str(steps),
+        "--batch-size",
+        "2",
+        "--patch-size",
+        "64",
+        "--repeat",
+        "2",  # 4 images x 2 / 2 = 4 steps per epoch: step 3 is mid-epoch
+        "--lr",
+        "1e-3",
+        "--lr-milestones",
+        "4",
+        "--log-every",
+        "1",
+        "--save-every",
+        "0",
+        "--out",
+        str(out),
+        "--seed",
+        "7",
+        "--no-progress",
+        *extra,
+    ]
+    return add_arguments(argparse.ArgumentParser()).parse_args(argv)
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_training_checkpoint(path)["state_dict"]
+
+
+def test_resume_is_bit_exact(image_dir: Path, tmp_path: Path) -> None:
+    train(_args(image_dir, tmp_path / "straight", 6))
+    train(_args(image_dir, tmp_path / "split", 3))
+    first = load_training_checkpoint(tmp_path / "split" / "checkpoint.pth.tar")
+    assert first["step"] == 3
+    train(
+        _args(
+            image_dir,
+            tmp_path / "split",
+            6,
+            "--resume",
+            str(tmp_path / "split" / "checkpoint.pth.tar"),
+        )
+    )
+    a = _weights(tmp_path / "straight" / "checkpoint.pth.tar")
+    b = _weights(tmp_path / "split" / "checkpoint.pth.tar")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    # The straight run really trained (the weights moved off their initialisation).
+    fresh = _args(image_dir, tmp_path / "zero", 0)
+    init = train(fresh).state_dict()
+    assert not torch.equal(init["g_a.0.weight"], a["g_a.0.weight"])
+
+
+def test_resume_rejects_a_weights_only_file(image_dir: Path, tmp_path: Path) -> None:
+    train(_args(image_dir, tmp_path / "run", 1))
+    with pytest.raises(ValueError, match="not a tinify training checkpoint"):
+        train(
+            _args(
+                image_dir, tmp_path / "run", 2, "--resume", str(tmp_path / "run" / "model.pth.tar")
+            )
+        )
+
+
+def test_quality_and_lambda_rules(image_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="every rate"):
+        train(_args(image_dir, tmp_path / "run", 1, "--lambda", "0.01"))
