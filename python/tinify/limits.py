@@ -31,13 +31,14 @@ MAX_IMAGE_PIXELS = 2**28
 MAX_SIDE = 2**16
 
 #: Any latent of up to this many values may be decoded, whatever the size of its strings.
-MAX_ELEMENTS_FLOOR = 2**24
+MAX_ELEMENTS_FLOOR = 2**22
 
-#: Beyond the floor, values allowed per byte of coded strings. rANS at 16-bit precision can
-#: spend as little as 2e-5 bits on a near-certain symbol, but real latents cost far more;
-#: 2^14 values per byte (0.0005 bits each) is generous for real files and still stops a
-#: small file from claiming a huge latent.
-ELEMENTS_PER_BYTE = 2**14
+#: Beyond the floor, values allowed per byte of coded strings: 2^16, or 1.2e-4 bits a value.
+#: A 16-bit rANS table row of ``L`` entries gives every symbol but the likeliest at least
+#: 1/65536, so even a value that is always that symbol costs about ``(L - 1) / 65536 / ln 2``
+#: bits: more than this bound for any row of 7 entries or more (the models' rows have tens).
+#: A small file therefore cannot claim a huge latent.
+ELEMENTS_PER_BYTE = 2**16
 
 
 def max_elements(strings: Any) -> int:
@@ -54,6 +55,7 @@ def check_latent_size(
     *,
     ndim: int | None = None,
     what: str = "shape",
+    minimum: int = 1,
     leading: Sequence[int] = (),
     strings: Any = b"",
 ) -> tuple[int, ...]:
@@ -63,6 +65,8 @@ def check_latent_size(
         size: a sequence of ints (Python or numpy ints, not bools).
         ndim: the number of entries required, if any.
         what: the name of the argument, for messages.
+        minimum: the smallest size allowed (0 where an empty latent is legitimate, such as
+            a checkerboard step of a one-position latent).
         leading: sizes of further dimensions of the output (batch, channels) that count
             toward the number of values.
         strings: the bytes the latent is decoded from (see :func:`max_elements`).
@@ -72,7 +76,7 @@ def check_latent_size(
 
     Raises:
         ValueError: ``size`` is not a sequence of ints, has the wrong length, holds a size
-            outside ``[1, MAX_SIDE]``, or, with ``leading``, describes more values than
+            outside ``[minimum, MAX_SIDE]``, or, with ``leading``, describes more values than
             :func:`max_elements` allows for ``strings``.
     """
     if isinstance(size, str | bytes) or not isinstance(size, Sequence):
@@ -93,8 +97,10 @@ def check_latent_size(
             s = operator.index(s)
         except TypeError:
             raise ValueError(f"`{what}` must hold ints, got {_short(size)}") from None
-        if not 1 <= s <= MAX_SIDE:
-            raise ValueError(f"`{what}` sizes must be in [1, {MAX_SIDE}], got {_short(size)}")
+        if not minimum <= s <= MAX_SIDE:
+            raise ValueError(
+                f"`{what}` sizes must be in [{minimum}, {MAX_SIDE}], got {_short(size)}"
+            )
         sides.append(s)
     count = 1
     for s in (*leading, *sides):

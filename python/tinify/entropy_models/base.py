@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from tinify import ans
+from tinify.limits import max_elements
 from tinify.ops import LowerBound
 
 __all__ = ["QUANTIZE_MODES", "EntropyModel"]
@@ -196,6 +197,11 @@ class EntropyModel(nn.Module):
         if len(strings) != indexes.size(0):
             raise ValueError(
                 f"{len(strings)} strings for a batch of {indexes.size(0)} in `indexes`"
+            )
+        if indexes.numel() > max_elements(strings):
+            raise ValueError(
+                f"`indexes` of shape {tuple(indexes.shape)} describe {indexes.numel()} values, "
+                f"more than the {max_elements(strings)} allowed for the bytes of `strings`"
             )
         if means is not None and not _fits(means.shape, indexes.shape):
             raise ValueError(

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tinify.entropy_models.base import EntropyModel
+from tinify.limits import check_latent_size
 
 __all__ = ["EntropyBottleneck"]
 
@@ -219,7 +220,11 @@ class EntropyBottleneck(EntropyModel):
     def decompress(self, strings: Sequence[bytes], size: Sequence[int]) -> Tensor:  # type: ignore[override]
         """Decodes the strings of :meth:`compress`; ``size`` is the spatial shape of ``x``."""
         self._check_tables()  # before the table's row count is read as the channel count
-        output_size = torch.Size((len(strings), self._quantized_cdf.size(0), *size))
+        if not isinstance(strings, list | tuple) or not strings:
+            raise ValueError("`strings` must be a non-empty list of bytes, one per batch element")
+        rows = self._quantized_cdf.size(0)
+        size = check_latent_size(size, what="size", leading=(len(strings), rows), strings=strings)
+        output_size = torch.Size((len(strings), rows, *size))
         indexes = self._build_indexes(output_size)
         medians = self._medians_for(len(strings), len(size))
         return super().decompress(strings, indexes.to(medians.device), medians.dtype, medians)

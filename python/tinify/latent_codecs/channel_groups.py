@@ -120,6 +120,8 @@ class ChannelGroupsLatentCodec(LatentCodec):
         **kwargs: Any,
     ) -> LatentDecompressOutput:
         num_groups = len(self.groups)
+        if not isinstance(shape, list | tuple):
+            raise ValueError(f"expected a list of {num_groups} group shapes, got {shape!r:.80}")
         if len(shape) != num_groups:
             raise ValueError(f"expected {num_groups} group shapes, got {len(shape)}")
         if not strings or len(strings) % num_groups:

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from tinify import registry
 from tinify.latent_codecs.base import LatentCodec, check_children, check_choice
+from tinify.limits import check_latent_size
 from tinify.ops import quantize_ste
 from tinify.typing import LatentCompressOutput, LatentDecompressOutput, LatentForwardOutput
 
@@ -281,9 +282,7 @@ class CheckerboardLatentCodec(LatentCodec):
             raise ValueError(
                 f"every stream needs one string per batch element, got {[len(s) for s in strings]}"
             )
-        if len(shape) != 3:
-            raise ValueError(f"expected the shape (C, H, W), got {shape!r}")
-        c, h, w = (int(s) for s in shape)
+        c, h, w = check_latent_size(shape, ndim=3, what="shape", leading=(n,), strings=strings)
         self._check_side_params(side_params, n, h, w)
         per_step = len(strings) // 2
         y_hat = side_params.new_zeros((n, c, h, w))

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from tinify import registry
 from tinify.entropy_models import GaussianConditional
 from tinify.latent_codecs.base import QUANTIZERS, LatentCodec, check_choice, one_stream
+from tinify.limits import check_latent_size
 from tinify.ops import quantize_ste
 from tinify.typing import LatentCompressOutput, LatentDecompressOutput, LatentForwardOutput
 
@@ -119,6 +120,8 @@ class GaussianConditionalLatentCodec(LatentCodec):
         **kwargs: Any,
     ) -> LatentDecompressOutput:
         (y_strings,) = one_stream(strings, self)
+        # A checkerboard step of a one-position latent is empty: sizes of 0 are legitimate.
+        shape = check_latent_size(shape, what="shape", minimum=0, strings=y_strings)
         scales_hat, means_hat = self._chunk(self.entropy_parameters(ctx_params))
         indexes = self.gaussian_conditional.build_indexes(scales_hat)  # type: ignore[arg-type]
         if tuple(indexes.shape[2:]) != tuple(shape):

@@ -107,6 +107,11 @@ class HyperpriorLatentCodec(LatentCodec):
         self, strings: list[list[bytes]], shape: Mapping[str, Any], **kwargs: Any
     ) -> LatentDecompressOutput:
         y_strings, z_strings = split_hyper_strings(strings, self)
+        if not isinstance(shape, Mapping) or not {"y", "hyper"} <= set(shape):
+            raise ValueError(
+                f"{type(self).__name__} expects the shape {{'y': ..., 'hyper': ...}}, got "
+                f"{type(shape).__name__}"
+            )
         hyper_out = self.hyper.decompress([z_strings], shape["hyper"])
         y_out = self.y.decompress(y_strings, shape["y"], hyper_out["params"])
         return {"y_hat": y_out["y_hat"]}

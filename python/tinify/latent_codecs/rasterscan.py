@@ -12,6 +12,7 @@ from tinify import registry
 from tinify.autoregressive import RasterScanCoder, UnsupportedNetworkError
 from tinify.entropy_models import GaussianConditional
 from tinify.latent_codecs.base import LatentCodec, one_stream
+from tinify.limits import check_latent_size
 from tinify.typing import LatentCompressOutput, LatentDecompressOutput, LatentForwardOutput
 
 __all__ = ["RasterScanLatentCodec"]
@@ -141,7 +142,7 @@ class RasterScanLatentCodec(LatentCodec):
         **kwargs: Any,
     ) -> LatentDecompressOutput:
         (y_strings,) = one_stream(strings, self)
-        height, width = (int(s) for s in shape)
+        height, width = check_latent_size(shape, ndim=2, what="shape", strings=y_strings)
         self._check_params(ctx_params, len(y_strings), (height, width))
         return {"y_hat": self._coder().decode(y_strings, ctx_params, threads=threads)}
 

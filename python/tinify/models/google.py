@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from tinify.autoregressive import RasterScanCoder
 from tinify.entropy_models import EntropyBottleneck, GaussianConditional
 from tinify.layers import GDN, MaskedConv2d
+from tinify.limits import check_latent_size
 from tinify.models.base import CompressionModel
 from tinify.models.utils import conv, deconv, remap_legacy_keys
 from tinify.registry import register
@@ -152,8 +153,7 @@ class _ImageCodec(CompressionModel):
                 f"{type(self).__name__}.decompress expects each item of `strings` to be a list "
                 "of bytes, one per image"
             )
-        if len(shape) != 2:
-            raise ValueError(f"`shape` must be the latent's (height, width), got {shape!r}")
+        check_latent_size(shape, ndim=2, what="shape", strings=strings)
         return [list(s) for s in strings]
 
 

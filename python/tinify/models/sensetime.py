@@ -102,6 +102,11 @@ class Cheng2020AnchorCheckerboard(SimpleVAECompressionModel):
             },
         )
 
+    @property
+    def downsampling_factor(self) -> int:
+        """64: four stride-2 stages to ``y``, two more to ``z``."""
+        return 2 ** (4 + 2)
+
     @classmethod
     def from_state_dict(cls, state_dict: Mapping[str, Tensor]) -> Cheng2020AnchorCheckerboard:
         """A model of the state_dict's size, with its weights."""
@@ -220,6 +225,11 @@ def _elic_latent_codec(
 
 class _Elic(SimpleVAECompressionModel):
     """What the two ELIC models share: their sizes, read back from a state_dict."""
+
+    @property
+    def downsampling_factor(self) -> int:
+        """64: four stride-2 stages to ``y``, two more to ``z``."""
+        return 2 ** (4 + 2)
 
     groups: list[int]
 
