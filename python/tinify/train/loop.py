@@ -286,7 +286,15 @@ def train(args: argparse.Namespace) -> nn.Module:
         epoch, offset = divmod(step, steps_per_epoch)
         sampler.set_epoch(epoch)
         batches = SkipSampler(sampler, offset * args.batch_size)
-        loader = DataLoader(dataset, batch_size=args.batch_size, sampler=batches, drop_last=True)
+        # A generator of its own: the loader would otherwise draw a seed from the global one at
+        # each iterator, one draw more after a resume than without.
+        loader = DataLoader(
+            dataset,
+            batch_size=args.batch_size,
+            sampler=batches,
+            drop_last=True,
+            generator=torch.Generator(),
+        )
         if args.log_indices:
             order = list(batches)
         for i, x in enumerate(loader):
