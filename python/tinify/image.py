@@ -138,7 +138,7 @@ def _from_numpy(array: np.ndarray, source: str = "array") -> tuple[Tensor, Image
     _check_size(height, width)
     mode = _CHANNELS_TO_MODE[channels]
     colour, alpha = (array[:, :, :-1], array[:, :, -1]) if "A" in mode else (array, None)
-    x = torch.from_numpy(np.ascontiguousarray(colour)).permute(2, 0, 1).float().div_(255)
+    x = torch.from_numpy(np.array(colour, order="C")).permute(2, 0, 1).float().div_(255)
     return _as_rgb(x), ImageInfo(mode, depth, (height, width), _plane(alpha))
 
 

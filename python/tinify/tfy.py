@@ -380,6 +380,8 @@ def _check_header(h: TfyHeader, decoded: bool = False) -> None:
         isinstance(h.weights_sha256, str) and re.fullmatch(r"[0-9a-f]{64}", h.weights_sha256)
     ):
         raise TfyError(f"weights_sha256 must be 64 lower-case hex digits, got {h.weights_sha256!r}")
+    if h.weights_sha256 == _NO_DIGEST.hex():
+        raise TfyError("the all-zero weights digest means none recorded: pass None")
     for what, side in (("height", h.height), ("width", h.width)):
         if not _is_int(side) or not 1 <= side <= MAX_IMAGE_SIDE:
             raise TfyError(f"image {what} {side!r} is outside [1, {MAX_IMAGE_SIDE}]")

@@ -283,6 +283,9 @@ class CheckerboardLatentCodec(LatentCodec):
                 f"every stream needs one string per batch element, got {[len(s) for s in strings]}"
             )
         c, h, w = check_latent_size(shape, ndim=3, what="shape", leading=(n,), strings=strings)
+        channels = getattr(self.context_prediction, "in_channels", c)
+        if c != channels:
+            raise ValueError(f"the shape {(c, h, w)} has {c} channels, this codec codes {channels}")
         self._check_side_params(side_params, n, h, w)
         per_step = len(strings) // 2
         y_hat = side_params.new_zeros((n, c, h, w))
