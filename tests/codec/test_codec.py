@@ -251,3 +251,77 @@ def test_mutated_files_raise_only_value_errors(models: dict[str, nn.Module], dat
 def test_arbitrary_bytes_raise_only_value_errors(models: dict[str, nn.Module], data: bytes) -> None:
     with pytest.raises(ValueError):
         tinify.decompress(data, model=models["factorized"])
+
+
+# ----------------------------------------------------------------------------- named models
+
+
+@pytest.fixture
+def gained(monkeypatch: pytest.MonkeyPatch) -> nn.Module:
+    """A small variable-rate model standing in for the shipped default."""
+    from tinify import codec
+    from tinify.models.gain import GainedMeanScaleHyperprior
+    from tinify.zoo import default
+
+    torch.manual_seed(3)
+    net = realistic(GainedMeanScaleHyperprior(8, 12, lambdas=[0.001, 0.01, 0.1]))
+
+    def load_default(quality: int | None = None) -> nn.Module:
+        net.rate = (quality or default.DEFAULT_QUALITY) - 1
+        return net
+
+    monkeypatch.setattr(default, "load_default", load_default)
+    monkeypatch.setattr(default, "DEFAULT_QUALITY", 2)
+    monkeypatch.setattr(codec, "_MODEL_CACHE", {})
+    return net
+
+
+def test_the_default_model_is_rebuilt_from_the_header(gained: nn.Module) -> None:
+    from tinify.zoo import default
+
+    image = smooth_image(30, 40, 3)
+    files = {q: tinify.compress(image, quality=q) for q in (1, 3)}
+    for q, data in files.items():
+        header = tfy.read_header(data)
+        assert (header.model_name, header.quality) == (default.DEFAULT_NAME, q)
+        assert header.architecture == "gained-mean-scale-hyperprior"
+        gained.rate = 0  # the decoder sets the rate from the header, whatever the model's
+        assert tinify.decompress(data).size == (40, 30)
+    assert len(files[1]) < len(files[3])  # quality 1 is the lowest rate
+    assert tfy.read_header(tinify.compress(image)).quality == 2  # DEFAULT_QUALITY
+
+
+def test_a_variable_rate_model_object_codes_at_the_quality_given(gained: nn.Module) -> None:
+    image = smooth_image(30, 40, 3)
+    low, high = (tinify.compress(image, gained, q) for q in (1, 3))
+    assert len(low) < len(high)
+    gained.rate = 1
+    assert tfy.read_header(tinify.compress(image, gained)).quality == 2  # its own rate
+    gained.rate = 2
+    assert tinify.decompress(low, model=gained, output="numpy").shape == (30, 40, 3)
+
+
+def test_pretrained_models_are_rebuilt_by_name(
+    models: dict[str, nn.Module], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinify.zoo
+    from tinify import codec
+
+    calls = []
+
+    def model(arch: str, quality: int, metric: str = "mse", pretrained: bool = False) -> nn.Module:
+        calls.append((arch, quality, metric, pretrained))
+        return models["mean-scale"]
+
+    monkeypatch.setattr(tinify.zoo, "model", model, raising=False)
+    monkeypatch.setattr(codec, "_MODEL_CACHE", {})
+    data = tinify.compress(smooth_image(16, 16, 3), "mbt2018-mean", 4, metric="ms-ssim")
+    header = tfy.read_header(data)
+    assert (header.model_name, header.quality, header.metric) == (
+        "compressai-pretrained",
+        4,
+        "ms-ssim",
+    )
+    monkeypatch.setattr(codec, "_MODEL_CACHE", {})
+    assert tinify.decompress(data).size == (16, 16)
+    assert calls == [("mbt2018-mean", 4, "ms-ssim", True)] * 2
