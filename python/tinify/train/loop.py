@@ -9,6 +9,7 @@ writes the log and the checkpoints.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import random
@@ -235,8 +236,12 @@ def train(args: argparse.Namespace) -> nn.Module:
 
     model: nn.Module = net
     if world > 1:
-        # broadcast_buffers=False: the CDF tables (buffers) change size at validation on rank 0.
-        model = nn.parallel.DistributedDataParallel(net, broadcast_buffers=False)
+        # No buffer sync at each forward: the CDF tables (buffers) change size when rank 0
+        # validates. (torch 2.15 renamed the option; the ranks' buffers are equal at start.)
+        ddp = nn.parallel.DistributedDataParallel
+        params = inspect.signature(ddp).parameters
+        sync = "forward_sync_buffers" if "forward_sync_buffers" in params else "broadcast_buffers"
+        model = ddp(net, **{sync: False})
 
     val_images: list[Tensor] = []
     if args.val is not None and main_rank:
@@ -367,7 +372,7 @@ def train(args: argparse.Namespace) -> nn.Module:
     checkpoint(out / "checkpoint.pth.tar")
     if main_rank:
         save_checkpoint(out / "model.pth.tar", {"arch": args.arch, "state_dict": net.state_dict()})
-        if val_images:
+        if val_images and not (args.val_every and step % args.val_every == 0):
             write({"step": step, "val": validate(net, val_images)})
     if log is not None:
         log.close()
