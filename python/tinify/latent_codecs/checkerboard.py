@@ -299,11 +299,31 @@ class CheckerboardLatentCodec(LatentCodec):
         return {"y_hat": y_hat}
 
     def unembed(self, y: Tensor) -> Tensor:
-        """:func:`unembed` with this codec's anchor parity."""
+        """Separate single tensor into two even/odd checkerboard chunks.
+
+        .. code-block:: none
+
+            ■ □ ■ □         ■ ■   □ □
+            □ ■ □ ■   --->  ■ ■   □ □
+            ■ □ ■ □         ■ ■   □ □
+
+        :func:`~tinify.latent_codecs.checkerboard.unembed` with this codec's anchor parity:
+        ``(N, C, H, W)`` → ``(2, N, C, H, W // 2)``, anchors first.
+        """
         return unembed(y, self.anchor_parity)
 
     def embed(self, y_: Tensor) -> Tensor:
-        """:func:`embed` with this codec's anchor parity."""
+        """Combine two even/odd checkerboard chunks into single tensor.
+
+        .. code-block:: none
+
+            ■ ■   □ □         ■ □ ■ □
+            ■ ■   □ □   --->  □ ■ □ ■
+            ■ ■   □ □         ■ □ ■ □
+
+        :func:`~tinify.latent_codecs.checkerboard.embed` with this codec's anchor parity:
+        ``(2, N, C, H, W // 2)`` → ``(N, C, H, W)``.
+        """
         return embed(y_, self.anchor_parity)
 
     def merge(self, *args: Tensor) -> Tensor:

@@ -1,0 +1,133 @@
+"""MkDocs hook: the parts of the site generated from the code at build time.
+
+- ``<!-- cli-reference -->`` in a page becomes the help of ``tinify`` and of each of its
+  commands, built from the argparse parsers themselves (``tinify.cli.main``), so the guide
+  cannot drift from the command line.
+- ``<!-- api: tinify.pkg -->`` becomes the mkdocstrings directives of a package's reference:
+  the package's ``__all__``, then, per submodule, the public names of the submodule's
+  ``__all__`` that the package does not re-export. A name added to an ``__all__`` gets its
+  entry without anyone editing the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import os
+import pkgutil
+import re
+from types import ModuleType
+from typing import Any
+
+_CLI = "<!-- cli-reference -->"
+_API = re.compile(r"<!-- api: (?P<module>[\w.]+)(?P<inspect> inspect)? -->")
+_WIDTH = "100"
+_log = logging.getLogger("mkdocs.hooks.generate")
+
+
+def on_page_markdown(markdown: str, **kwargs: Any) -> str:
+    if _CLI in markdown:
+        markdown = markdown.replace(_CLI, cli_reference())
+    return _API.sub(lambda m: _api_or_warning(m["module"], bool(m["inspect"])), markdown)
+
+
+def _api_or_warning(module_name: str, inspect: bool) -> str:
+    try:
+        return api_reference(module_name, inspect)
+    except ImportError as err:  # a module of the reference does not import: --strict fails
+        _log.warning("API reference of %s: %s", module_name, err)
+        return f"`{module_name}` does not import: {err}"
+
+
+def _public(name: str) -> bool:
+    return not any(part.startswith("_") for part in name.split("."))
+
+
+def _submodules(package: ModuleType) -> list[ModuleType]:
+    if not hasattr(package, "__path__"):
+        return []
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+        if _public(info.name)
+    ]
+    return [importlib.import_module(name) for name in sorted(names)]
+
+
+def api_reference(module_name: str, inspect: bool = False) -> str:
+    """The directives rendering every public name of ``module_name`` and its submodules.
+
+    ``inspect``: read the package by importing it rather than from its source, for modules
+    whose public functions are made at import time (the zoo's entry points).
+    """
+    package = importlib.import_module(module_name)
+    blocks = [
+        f"::: {module_name}" + ("\n    options:\n      force_inspection: true" if inspect else "")
+    ]
+    exported = {id(getattr(package, n, None)) for n in getattr(package, "__all__", ())}
+    seen = set(getattr(package, "__all__", ()))
+    for sub in _submodules(package):
+        if hasattr(sub, "__path__"):
+            continue  # a subpackage: the package re-exports its names, or its modules list them
+        extra = [
+            n
+            for n in getattr(sub, "__all__", ())
+            if n not in seen and id(getattr(sub, n, None)) not in exported
+        ]
+        # Names a nested package (tinify.latent_codecs.gain) re-exports count as exported.
+        if extra:
+            members = ", ".join(extra)
+            blocks.append(
+                f"::: {sub.__name__}\n    options:\n      members: [{members}]\n"
+                "      show_root_heading: true\n      heading_level: 2"
+            )
+    return "\n\n".join(blocks)
+
+
+def _command_parsers() -> list[tuple[str, argparse.ArgumentParser]]:
+    cli = importlib.import_module("tinify.cli.main")
+
+    parsers = [("tinify", cli._parser(None))]
+    for name in cli.COMMANDS:
+        if importlib.util.find_spec(cli.COMMANDS[name]) is None:
+            _log.info("tinify %s: module %s does not exist yet", name, cli.COMMANDS[name])
+            continue
+        root = cli._parser(name)
+        sub = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
+        parsers.append((f"tinify {name}", sub.choices[name]))
+    return parsers
+
+
+def cli_reference() -> str:
+    """Markdown: for each command, its help text exactly as ``--help`` prints it at
+    100 columns, and a table of its options."""
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = _WIDTH
+    try:
+        out = []
+        for title, parser in _command_parsers():
+            out.append(f"## `{title}`\n")
+            out.append("```text\n" + parser.format_help().rstrip() + "\n```\n")
+            rows = []
+            formatter = parser._get_formatter()
+            for action in parser._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    for choice in action._choices_actions:
+                        rows.append((f"`{choice.dest}`", choice.help or ""))
+                    continue
+                names = ", ".join(f"`{s}`" for s in action.option_strings) or f"`{action.dest}`"
+                if action.help != argparse.SUPPRESS:
+                    help_text = formatter._expand_help(action) if action.help else ""
+                    rows.append((names, " ".join(help_text.split()).replace("|", "\\|")))
+            if rows:
+                out.append("| argument | meaning |\n|---|---|")
+                out.extend(f"| {a} | {h} |" for a, h in rows)
+                out.append("")
+        return "\n".join(out)
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
