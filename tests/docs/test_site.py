@@ -243,3 +243,11 @@ def test_cli_guide_names_every_command_and_option(site, capsys):
             f"{command} {o}" for o in _options(_help([command, "--help"], capsys)) if o not in guide
         ]
     assert not missing, missing
+
+
+def test_getting_started_shows_the_readme_commands(site):
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"```sh\n(.*?)\n```", readme, flags=re.S)[:2]
+    page = "\n".join(_code_blocks(_article(site / "getting-started" / "index.html")))
+    for command in commands:
+        assert command in page
