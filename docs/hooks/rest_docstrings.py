@@ -21,6 +21,8 @@ Whatever reST construct this does not know is left alone, and the site test fail
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 import textwrap
 from collections.abc import Callable, Iterator
@@ -258,10 +260,39 @@ def _comment_docstring(obj: griffe.Object) -> str | None:
     return "\n".join(doc) or None
 
 
+def _inspect_made_functions(pkg: griffe.Module) -> None:
+    """Module attributes that are functions made at import time (``f = make(...)``, as the
+    zoo's entry points) are replaced by what importing the module shows: a function with its
+    signature and docstring, rather than the source's assignment."""
+    for module in [m for m in _walk(pkg) if m.is_module]:
+        attributes = [
+            name
+            for name, member in module.members.items()
+            if not member.is_alias and member.is_attribute and not name.startswith("_")
+        ]
+        if not attributes:
+            continue
+        try:
+            runtime = importlib.import_module(module.path)
+        except ImportError:
+            continue
+        made = [n for n in attributes if inspect.isfunction(getattr(runtime, n, None))]
+        if not made:
+            continue
+        inspected = griffe.inspect(module.path)
+        for name in made:
+            function = inspected.members[name]
+            function.parent = module
+            if function.docstring is not None:
+                function.docstring.value = inspect.cleandoc(function.docstring.value)
+            module.set_member(name, function)
+
+
 class RestDocstrings(griffe.Extension):
     """Rewrites every docstring of a loaded package from reST markup to Markdown."""
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        _inspect_made_functions(pkg)
         for obj in _walk(pkg):
             if obj.is_attribute and obj.docstring is None:
                 comment = _comment_docstring(obj)
