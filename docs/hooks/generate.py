@@ -18,16 +18,31 @@ import logging
 import os
 import pkgutil
 import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 _CLI = "<!-- cli-reference -->"
 _API = re.compile(r"<!-- api: (?P<module>[\w.]+)(?P<inspect> inspect)? -->")
+_README = re.compile(r"<!-- readme: (?P<section>[^>]+?) -->")
+_ROOT = Path(__file__).resolve().parents[2]
 _WIDTH = "100"
 _log = logging.getLogger("mkdocs.hooks.generate")
 
 
+def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
+    """The README's images (``assets/``) are part of the site, so its sections can show them."""
+    from mkdocs.structure.files import File
+
+    for image in sorted((_ROOT / "assets").glob("*.png")):
+        uri = f"assets/{image.name}"
+        if files.get_file_from_path(uri) is None:
+            files.append(File(uri, str(_ROOT), config["site_dir"], config["use_directory_urls"]))
+    return files
+
+
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
+    markdown = _README.sub(lambda m: readme_section(m["section"]), markdown)
     if _CLI in markdown:
         markdown = markdown.replace(_CLI, cli_reference())
     return _API.sub(lambda m: _api_or_warning(m["module"], bool(m["inspect"])), markdown)
@@ -39,6 +54,17 @@ def _api_or_warning(module_name: str, inspect: bool) -> str:
     except ImportError as err:  # a module of the reference does not import: --strict fails
         _log.warning("API reference of %s: %s", module_name, err)
         return f"`{module_name}` does not import: {err}"
+
+
+def readme_section(title: str) -> str:
+    """The body of README.md's ``## title`` section, its subsections one level down, so the
+    site shows the README's figures as they are, not a copy that drifts."""
+    readme = (_ROOT / "README.md").read_text()
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", readme, flags=re.M | re.S)
+    if match is None:
+        _log.warning("README.md has no section %r", title)
+        return ""
+    return re.sub(r"^(#{3,}) ", r"\1# ", match.group(1).strip(), flags=re.M)
 
 
 def _public(name: str) -> bool:
