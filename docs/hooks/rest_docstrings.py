@@ -72,16 +72,18 @@ def rest_to_markdown(text: str, resolve: Resolver) -> str:
     lines = _convert_blocks(text.split("\n"), protect, resolve)
     body = "\n".join(lines)
     body = _convert_inline(body, resolve, protect)
-    return re.sub(r"(?m)^([ ]*)(.*?)\x00(\d+)\x00", _restore(blocks), body)
+    return re.sub(r"\x00(\d+)\x00", _restore(blocks), body)
 
 
 def _restore(blocks: list[str]) -> Callable[[re.Match[str]], str]:
     """Puts a protected block back, each of its lines at the indentation of its first."""
 
     def restore(m: re.Match[str]) -> str:
-        indent, before, block = m.group(1), m.group(2), blocks[int(m.group(3))]
-        lines = block.split("\n")
-        return indent + before + "\n".join([lines[0], *(indent + x if x else x for x in lines[1:])])
+        body = m.string
+        line_start = body.rfind("\n", 0, m.start()) + 1
+        indent = " " * _indent_of(body[line_start : m.start()])
+        lines = blocks[int(m.group(1))].split("\n")
+        return "\n".join([lines[0], *(indent + x if x else x for x in lines[1:])])
 
     return restore
 
@@ -283,8 +285,11 @@ def _inspect_made_functions(pkg: griffe.Module) -> None:
         for name in made:
             function = inspected.members[name]
             function.parent = module
-            if function.docstring is not None:
+            if function.docstring is not None and module.docstring is not None:
                 function.docstring.value = inspect.cleandoc(function.docstring.value)
+                # Parsed like the rest of the package (griffe.inspect sets no parser).
+                function.docstring.parser = module.docstring.parser
+                function.docstring.parser_options = module.docstring.parser_options
             module.set_member(name, function)
 
 

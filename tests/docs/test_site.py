@@ -48,6 +48,7 @@ RAW_REST = [
     ":attr:",
     ":data:",
     ":math:",
+    "\x00",  # a placeholder of the conversion left behind
 ]
 
 
