@@ -105,7 +105,12 @@ def build_model(
 
     cls = registry.resolve("model", arch)
     kwargs = {k: v for k, v in (("N", N), ("M", M)) if v is not None}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except TypeError as err:
+        raise ValueError(
+            f"{arch} needs its size: give -q QUALITY (the zoo's N and M) or --N and --M"
+        ) from err
 
 
 def _rates(net: nn.Module) -> list[int | None]:
@@ -339,7 +344,7 @@ def train(args: argparse.Namespace) -> nn.Module:
             if progress is not None:
                 progress.update(1)
                 progress.set_postfix(
-                    loss=f"{float(losses['loss']):.3f}", bpp=f"{float(losses['bpp_loss']):.3f}"
+                    loss=f"{losses['loss'].item():.3f}", bpp=f"{losses['bpp_loss'].item():.3f}"
                 )
 
             if step % args.log_every == 0 or step == total:
