@@ -36,3 +36,11 @@ def test_bench_autoregressive_runs_and_codes_the_same_bytes_count():
         "bench_autoregressive.py", "--models", "mbt2018-192", "--size", "128x64", "--repeat", "1"
     )
     assert "autoregressive step" in out and "PSNR" in out
+
+
+def test_bench_codec_runs_file_to_file_for_tinify_and_compressai():
+    out = _run(
+        "bench_codec.py",
+        *("--archs", "bmshj2018-factorized,mbt2018-mean", "--size", "64x96", "--repeat", "1"),
+    )
+    assert "bmshj2018-factorized" in out and "mbt2018-mean" in out and "x " in out
