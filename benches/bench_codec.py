@@ -35,13 +35,6 @@ from PIL import Image
 
 PHOTO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos" / "seeding.png"
 
-# Architectures CompressAI's zoo lacks, by the class CompressAI 1.2.8 defines for them.
-_COMPRESSAI_CLASSES = {
-    "cheng2020-anchor-checkerboard": "Cheng2020AnchorCheckerboard",
-    "elic2022-official": "Elic2022Official",
-    "elic2022-chandelier": "Elic2022Chandelier",
-}
-
 
 def photograph(path: Path, height: int, width: int) -> Image.Image:
     """The centre crop of ``path`` (a synthetic gradient if it is missing)."""
@@ -71,16 +64,17 @@ def tinify_model(arch: str, quality: int, gain: float):
     return net
 
 
-def compressai_model(arch: str, quality: int, state_dict):
+def compressai_model(net, state_dict):
+    """CompressAI's class of the same name as tinify's, holding tinify's weights."""
     from compressai import models as cm
-    from compressai.zoo import image_models
 
-    if arch in image_models:
-        net = image_models[arch](quality=quality)
+    cls = getattr(cm, type(net).__name__)
+    if hasattr(cls, "from_state_dict"):
+        ref = cls.from_state_dict(state_dict)
     else:
-        net = getattr(cm, _COMPRESSAI_CLASSES[arch])()
-    net.load_state_dict(state_dict)
-    return net.eval()
+        ref = cls()
+        ref.load_state_dict(state_dict)
+    return ref.eval()
 
 
 def compressai_encode(net, src: Path, dst: Path) -> None:
@@ -152,7 +146,7 @@ def main() -> None:
     )
     for arch in args.archs.split(","):
         net = tinify_model(arch, args.quality, args.gain)
-        ref = compressai_model(arch, args.quality, net.state_dict())
+        ref = compressai_model(net, net.state_dict())
         tfy, png = tmp / f"{arch}.tfy", tmp / f"{arch}.png"
         t_enc = best(
             partial(codec.compress_file, src, tfy, net, args.quality, overwrite=True), args.repeat

@@ -70,3 +70,25 @@ def test_every_command_has_help_with_examples():
         )
         assert result.returncode == 0, (name, result.stderr)
         assert "usage: tinify " + name in result.stdout
+
+
+def test_missing_optional_extra_names_the_pip_command(tmp_path):
+    results = tmp_path / "r.json"
+    results.write_text('{"name": "x", "results": {"bpp": [0.1], "psnr-rgb": [30.0]}}')
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'matplotlib':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from tinify.cli import main\n"
+        f"sys.exit(main(['plot', {str(results)!r}, '-o', {str(tmp_path / 'rd.png')!r}]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", blocker], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'tinify plot: error: matplotlib is not installed: pip install "tinify[plot]"'
+    )
