@@ -9,25 +9,77 @@ as the decoder, so both see bit-identical floats.
 
 The stream is ordered by wavefronts rather than CompressAI's raster scan (see DESIGN.md §4):
 streams of tinify's raster-scan models are not CompressAI's, and the other way round.
+
+A network the Rust loop cannot describe (a GDN, a 3x3 convolution, an overridden ``merge``)
+runs on :class:`TorchRasterScanCoder` instead: the same wavefront order and stream format,
+each wavefront's parameters computed by torch over all its positions at once and coded by
+:mod:`tinify.ans`. :func:`cached_coder` picks the coder and keeps it until the weights change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
-from tinify import _core
+from tinify import _core, ans
 from tinify.entropy_models import GaussianConditional
 
-__all__ = ["RasterScanCoder", "UnsupportedNetworkError", "describe_entropy_parameters"]
+__all__ = [
+    "RasterScanCoder",
+    "SlowPathWarning",
+    "TorchRasterScanCoder",
+    "UnsupportedNetworkError",
+    "cached_coder",
+    "check_context_prediction",
+    "describe_entropy_parameters",
+]
 
 
 class UnsupportedNetworkError(ValueError):
     """The entropy-parameter network has a layer the Rust loop cannot run."""
+
+
+class SlowPathWarning(UserWarning):
+    """An autoregressive codec runs on the torch path, which is slower than the Rust loop."""
+
+
+def check_context_prediction(conv: nn.Module) -> int:
+    """Checks the geometry of a context model, the one place it is checked in Python: a
+    convolution with a square, odd kernel, stride 1, dilation 1, one group and "same" padding
+    (``kernel_size // 2``). Returns the kernel size. (The Rust loop checks causality of the
+    masked weight, which is data.)
+
+    Raises:
+        ValueError: naming what does not fit.
+    """
+    if not isinstance(conv, nn.Conv2d):
+        raise ValueError(f"context_prediction must be a Conv2d (MaskedConv2d), got {conv}")
+    kh, kw = conv.kernel_size
+    if kh != kw or kh % 2 == 0:
+        raise ValueError(f"context_prediction needs a square, odd kernel, got {conv.kernel_size}")
+    if (
+        tuple(conv.stride) != (1, 1)
+        or tuple(conv.dilation) != (1, 1)
+        or conv.groups != 1
+        or tuple(conv.padding) != (kh // 2, kw // 2)
+    ):
+        raise ValueError(
+            "context_prediction must be a stride-1, undilated, ungrouped convolution with "
+            f"'same' padding ({kh // 2}), got {conv}"
+        )
+    return int(kh)
+
+
+def _masked_weight(conv: nn.Conv2d) -> Tensor:
+    if hasattr(conv, "masked_weight"):
+        return conv.masked_weight()
+    return conv.weight * getattr(conv, "mask", 1)
 
 
 def _numpy(t: Tensor) -> np.ndarray:
@@ -104,22 +156,8 @@ class RasterScanCoder:
         gaussian_conditional: GaussianConditional,
     ) -> None:
         conv = context_prediction
-        kh, kw = conv.kernel_size
-        if (
-            conv.stride != (1, 1)
-            or conv.dilation != (1, 1)
-            or conv.groups != 1
-            or conv.padding != (kh // 2, kw // 2)
-        ):
-            raise ValueError(
-                "context_prediction must be a stride-1, ungrouped convolution with 'same' padding "
-                f"(kernel_size // 2), got {conv}"
-            )
-        weight = (
-            conv.masked_weight()
-            if hasattr(conv, "masked_weight")
-            else conv.weight * getattr(conv, "mask", 1)
-        )
+        check_context_prediction(conv)
+        weight = _masked_weight(conv)
         bias = conv.bias if conv.bias is not None else torch.zeros(weight.shape[0])
         layers = describe_entropy_parameters(entropy_parameters)
         first = next((layer for layer in layers if layer[0] == "conv"), None)
@@ -184,3 +222,198 @@ def _threads(threads: int | None) -> int:
     if int(threads) < 1:
         raise ValueError(f"`threads` must be at least 1, got {threads}")
     return int(threads)
+
+
+def _wavefronts(height: int, width: int, slope: int) -> list[tuple[Tensor, Tensor]]:
+    """Rows and columns of each wavefront ``slope r + c = t``, rows increasing: the order of
+    the Rust loop's stream."""
+    fronts = []
+    for t in range(slope * (height - 1) + width if height * width else 0):
+        first = -(-max(0, t - (width - 1)) // slope)
+        rows = torch.arange(first, min(height, t // slope + 1))
+        fronts.append((rows, t - slope * rows))
+    return fronts
+
+
+class TorchRasterScanCoder:
+    """The serial loop with torch computing each wavefront's Gaussians: for any context and
+    entropy-parameter network (GDN, 3x3 convolutions, an overridden ``merge``), slower than
+    :class:`RasterScanCoder`.
+
+    Same wavefront order and stream format as the Rust loop. Each position's parameters are
+    those CompressAI computes for it: ``entropy_parameters(merge(params, context))`` on the
+    position alone, a ``1 x 1`` input, batched over the positions of a wavefront and the
+    images of the batch; the encoder and the decoder run the same batched calls, so they see
+    the same floats. Symbols are coded by :mod:`tinify.ans`, one stream per image.
+
+    Args:
+        context_prediction: as for :class:`RasterScanCoder`.
+        entropy_parameters: any module mapping ``merge(params, context)`` to
+            ``cat(scales, means)``.
+        gaussian_conditional: the entropy model, with its CDF tables built.
+        merge: combines ``(params, context)`` (default: concatenation along channels).
+    """
+
+    def __init__(
+        self,
+        context_prediction: nn.Conv2d,
+        entropy_parameters: nn.Module,
+        gaussian_conditional: GaussianConditional,
+        merge: Callable[..., Tensor] | None = None,
+    ) -> None:
+        self.kernel_size = check_context_prediction(context_prediction)
+        weight = _masked_weight(context_prediction).detach()
+        k, centre = self.kernel_size, self.kernel_size // 2
+        causal = torch.zeros(k, k, dtype=torch.bool)
+        causal[:centre] = True
+        causal[centre, :centre] = True
+        if bool((weight[:, :, ~causal] != 0).any()):
+            raise ValueError(
+                "context_prediction is not causal: its masked weight has non-zero taps at or "
+                "after the centre; a type 'A' mask is required"
+            )
+        if gaussian_conditional.scale_table.numel() == 0:
+            raise ValueError("GaussianConditional has no scale table: call update() first")
+        self.weight = weight
+        self.bias = None if context_prediction.bias is None else context_prediction.bias.detach()
+        self.entropy_parameters = entropy_parameters
+        self.gaussian_conditional = gaussian_conditional
+        self.merge = merge if merge is not None else (lambda *args: torch.cat(args, dim=1))
+
+    def _gaussians(
+        self, y_hat: Tensor, params: Tensor, rows: Tensor, cols: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Scales and means ``(N, P, M)`` of the ``P`` positions ``(rows, cols)``, from the
+        zero-padded ``y_hat`` decoded so far."""
+        n, m = y_hat.size(0), y_hat.size(1)
+        k = self.kernel_size
+        offsets = torch.arange(k)
+        r = (rows[:, None] + offsets)[:, :, None]
+        c = (cols[:, None] + offsets)[:, None, :]
+        crops = y_hat[:, :, r, c].permute(0, 2, 1, 3, 4).reshape(-1, m, k, k)
+        context = F.conv2d(crops, self.weight.to(crops), None if self.bias is None else self.bias)
+        side = params[:, :, rows, cols].permute(0, 2, 1).reshape(-1, params.size(1), 1, 1)
+        out = self.entropy_parameters(self.merge(side, context))
+        if out.shape[1:] != (2 * m, 1, 1):
+            raise ValueError(
+                f"entropy_parameters gives {tuple(out.shape[1:])} per position, expected "
+                f"({2 * m}, 1, 1): scales and means of {m} channels"
+            )
+        scales, means = out.reshape(n, rows.numel(), 2 * m).chunk(2, dim=2)
+        return scales, means
+
+    def encode(
+        self, y: Tensor, params: Tensor, threads: int | None = None
+    ) -> tuple[list[bytes], Tensor]:
+        """As :meth:`RasterScanCoder.encode`."""
+        n, m, height, width = y.shape
+        pad = self.kernel_size // 2
+        y_hat = y.new_zeros(n, m, height + 2 * pad, width + 2 * pad)
+        symbols, indexes = [], []
+        for rows, cols in _wavefronts(height, width, pad + 1):
+            scales, means = self._gaussians(y_hat, params, rows, cols)
+            q = torch.round(y[:, :, rows, cols].permute(0, 2, 1) - means)
+            if not bool(torch.isfinite(q).all()) or float(q.abs().max()) >= 2**31 - 128:
+                raise ValueError("a latent value is not finite or too far from its mean to code")
+            y_hat[:, :, rows + pad, cols + pad] = (q + means).permute(0, 2, 1)
+            symbols.append(q.reshape(n, -1).to(torch.int32))
+            indexes.append(self.gaussian_conditional.build_indexes(scales).reshape(n, -1))
+        strings = ans.encode_batch(
+            torch.cat(symbols, dim=1),
+            torch.cat(indexes, dim=1),
+            *self.gaussian_conditional._tables(),
+        )
+        return strings, y_hat[:, :, pad : pad + height, pad : pad + width].contiguous()
+
+    def decode(
+        self,
+        strings: Sequence[bytes],
+        params: Tensor,
+        threads: int | None = None,
+        latent_channels: int | None = None,
+    ) -> Tensor:
+        """As :meth:`RasterScanCoder.decode`."""
+        n, _, height, width = params.shape
+        m = int(latent_channels if latent_channels is not None else self.weight.size(1))
+        pad = self.kernel_size // 2
+        tables = self.gaussian_conditional._tables()
+        decoders = []
+        for s in strings:
+            decoder = ans.RansDecoder()
+            decoder.set_stream(bytes(s))
+            decoders.append(decoder)
+        y_hat = params.new_zeros(n, m, height + 2 * pad, width + 2 * pad)
+        for rows, cols in _wavefronts(height, width, pad + 1):
+            scales, means = self._gaussians(y_hat, params, rows, cols)
+            indexes = self.gaussian_conditional.build_indexes(scales).cpu().numpy()
+            q = torch.stack(
+                [
+                    torch.from_numpy(decoder.decode_stream(idx.reshape(-1), *tables))
+                    for decoder, idx in zip(decoders, indexes, strict=True)
+                ]
+            ).reshape(means.shape)
+            y_hat[:, :, rows + pad, cols + pad] = (q.to(means) + means).permute(0, 2, 1)
+        for decoder in decoders:
+            decoder.finish()
+        return y_hat[:, :, pad : pad + height, pad : pad + width].contiguous()
+
+
+def _weights_key(modules: Sequence[nn.Module]) -> tuple[Any, ...] | None:
+    """What the cached coder depends on: the modules, their tensors and each tensor's data
+    pointer and in-place version counter (bumped by optimizer steps, ``load_state_dict`` and
+    every other in-place write). ``None`` for inference-mode tensors, which have no counter."""
+    key: list[Any] = [tuple(id(m) for m in modules)]
+    for module in modules:
+        for t in (*module.parameters(), *module.buffers()):
+            if t.is_inference():
+                return None
+            key.append((t, t._version, t.data_ptr(), t.dtype, t.device))
+    return tuple(key)
+
+
+def _same_key(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
+    if a is None or b is None or len(a) != len(b) or a[0] != b[0]:
+        return False
+    return all(x[0] is y[0] and x[1:] == y[1:] for x, y in zip(a[1:], b[1:], strict=True))
+
+
+def cached_coder(
+    owner: nn.Module,
+    context_prediction: nn.Conv2d,
+    entropy_parameters: nn.Module,
+    gaussian_conditional: GaussianConditional,
+    merge: Callable[..., Tensor] | None = None,
+) -> RasterScanCoder | TorchRasterScanCoder:
+    """The coder of ``owner``'s autoregressive model, built once and kept on ``owner`` until
+    its weights change (training steps, ``load_state_dict``, ``update()``, ``.to()``).
+
+    The Rust loop (:class:`RasterScanCoder`) when it can describe the networks and ``merge``
+    is the concatenation (``None``); otherwise :class:`TorchRasterScanCoder`, with a
+    :class:`SlowPathWarning` the first time for ``owner``. A write through ``.data`` bypasses
+    the version counters; call ``owner.__dict__.pop("_raster_scan_cache", None)`` after one.
+    """
+    key = _weights_key((context_prediction, entropy_parameters, gaussian_conditional))
+    cached = owner.__dict__.get("_raster_scan_cache")
+    if cached is not None and cached[0] == merge and _same_key(cached[1], key):
+        return cached[2]
+    coder: RasterScanCoder | TorchRasterScanCoder
+    try:
+        if merge is not None:
+            raise UnsupportedNetworkError(
+                "merge() is overridden; the Rust loop only concatenates (params, context)"
+            )
+        coder = RasterScanCoder(context_prediction, entropy_parameters, gaussian_conditional)
+    except UnsupportedNetworkError as err:
+        if not owner.__dict__.get("_raster_scan_warned"):
+            owner.__dict__["_raster_scan_warned"] = True
+            warnings.warn(
+                f"{type(owner).__name__}: {err}; coding with torch computing each wavefront's "
+                "parameters, which is slower (same stream format)",
+                SlowPathWarning,
+                stacklevel=3,
+            )
+        coder = TorchRasterScanCoder(
+            context_prediction, entropy_parameters, gaussian_conditional, merge
+        )
+    owner.__dict__["_raster_scan_cache"] = (merge, key, coder)
+    return coder

@@ -9,7 +9,12 @@ import torch
 from torch import Tensor, nn
 
 from tinify import registry
-from tinify.autoregressive import RasterScanCoder, UnsupportedNetworkError
+from tinify.autoregressive import (
+    RasterScanCoder,
+    TorchRasterScanCoder,
+    cached_coder,
+    check_context_prediction,
+)
 from tinify.entropy_models import GaussianConditional
 from tinify.latent_codecs.base import LatentCodec, one_stream
 from tinify.limits import check_latent_size
@@ -62,14 +67,18 @@ class RasterScanLatentCodec(LatentCodec):
     which a wavefront's positions can be computed together. CompressAI's raster order
     differs, so the streams are not interchangeable with CompressAI's.
 
-    The entropy-parameter network must be made of 1x1 convolutions and ReLU, LeakyReLU, GELU
-    or Identity layers, and ``merge`` must be the concatenation; otherwise ``compress`` and
-    ``decompress`` raise :class:`~tinify.autoregressive.UnsupportedNetworkError` naming what
-    they cannot run.
+    When the entropy-parameter network is made of 1x1 convolutions and ReLU, LeakyReLU, GELU
+    or Identity layers and ``merge`` is the concatenation, the Rust loop runs it. Any other
+    network (a GDN, a 3x3 convolution, an overridden ``merge``) runs on
+    :class:`~tinify.autoregressive.TorchRasterScanCoder`, chosen automatically: the same
+    wavefront order and stream format, torch computing each wavefront's parameters (on
+    ``1 x 1`` inputs, as CompressAI evaluates them), several times slower; a
+    :class:`~tinify.autoregressive.SlowPathWarning` says so once per codec. The coder is built
+    once and rebuilt only when the weights change.
 
     Args:
         gaussian_conditional: the entropy model (its scale table sets the CDF rows).
-        entropy_parameters: pointwise network (1x1 convolutions and pointwise activations),
+        entropy_parameters: network applied to each position's ``1 x 1``
             ``merge(params, context)`` → ``2 C`` channels: scales then means.
         context_prediction: causal context model, a :class:`~tinify.layers.MaskedConv2d`
             with a square, odd kernel ``k``, stride 1 and padding ``(k - 1) // 2``.
@@ -88,21 +97,8 @@ class RasterScanLatentCodec(LatentCodec):
         **kwargs: Any,
     ) -> None:
         super().__init__()
-        kh, kw = context_prediction.kernel_size
-        if kh != kw or kh % 2 == 0:
-            raise ValueError(
-                "context_prediction needs a square, odd kernel, got "
-                f"{context_prediction.kernel_size}"
-            )
+        kh = check_context_prediction(context_prediction)
         padding = (kh - 1) // 2
-        if tuple(context_prediction.stride) != (1, 1) or tuple(context_prediction.padding) != (
-            padding,
-            padding,
-        ):
-            raise ValueError(
-                f"context_prediction must keep the spatial size (stride 1, padding {padding}), "
-                f"got stride {context_prediction.stride} and padding {context_prediction.padding}"
-            )
         self.gaussian_conditional = gaussian_conditional
         self.entropy_parameters = entropy_parameters
         self.context_prediction = context_prediction
@@ -152,21 +148,22 @@ class RasterScanLatentCodec(LatentCodec):
         channels."""
         return torch.cat(args, dim=1)
 
-    def _coder(self) -> RasterScanCoder:
-        """The serial loop, run by the Rust core (see :mod:`tinify.autoregressive`).
-
-        Raises ValueError if the model is not one it can run: a ``merge`` other than the
-        concatenation, or an entropy-parameter layer other than 1x1 convolutions and
-        element-wise activations.
-        """
-        if type(self).merge is not RasterScanLatentCodec.merge:
-            raise UnsupportedNetworkError(
-                f"{type(self).__name__} overrides merge(); the autoregressive loop only "
-                "concatenates (params, context)"
-            )
-        return RasterScanCoder(
-            self.context_prediction, self.entropy_parameters, self.gaussian_conditional
+    def _coder(self) -> RasterScanCoder | TorchRasterScanCoder:
+        """The serial loop (see :mod:`tinify.autoregressive`): the Rust one when it can describe
+        the networks, else the torch one (with a one-time :class:`SlowPathWarning`). Built once
+        and kept until the weights change."""
+        merge = None if type(self).merge is RasterScanLatentCodec.merge else self.merge
+        return cached_coder(
+            self,
+            self.context_prediction,
+            self.entropy_parameters,
+            self.gaussian_conditional,
+            merge,
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        return {k: v for k, v in state.items() if k != "_raster_scan_cache"}
 
     def _check_params(self, params: Tensor, n: int, shape: tuple[int, ...]) -> None:
         if params.dim() != 4 or params.size(0) != n or tuple(params.shape[2:]) != tuple(shape):
