@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from tinify.entropy_models import EntropyBottleneck, GaussianConditional
+from tinify.latent_codecs.base import plain_shape
 from tinify.models.utils import remap_legacy_keys, resize_buffers_to
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput
 
@@ -39,6 +40,16 @@ def get_scale_table(
     """``levels`` scales log-spaced from ``min`` to ``max`` (float32): the default table of
     every GaussianConditional."""
     return torch.exp(torch.linspace(math.log(min), math.log(max), levels))
+
+
+def check_float_images(x: Tensor, owner: str) -> None:
+    """Raises TypeError unless ``x`` is a float tensor (images in [0, 1])."""
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        got = f"dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
+        raise TypeError(
+            f"{owner} expects float images in [0, 1], got {got}"
+            + (" (divide uint8 images by 255: x.float() / 255)" if "uint8" in got else "")
+        )
 
 
 class CompressionModel(nn.Module):
@@ -116,6 +127,7 @@ class CompressionModel(nn.Module):
         return torch.stack(losses).sum() if losses else torch.zeros(())
 
     def _check_image(self, x: Tensor) -> None:
+        check_float_images(x, type(self).__name__)
         if x.dim() != 4:
             raise ValueError(f"expected images of shape (N, C, H, W), got shape {tuple(x.shape)}")
 
@@ -146,7 +158,8 @@ class SimpleVAECompressionModel(CompressionModel):
 
     def compress(self, x: Tensor) -> CompressOutput:
         self._check_image(x)
-        return self.latent_codec.compress(self.g_a(x))
+        out = self.latent_codec.compress(self.g_a(x))
+        return {**out, "shape": plain_shape(out["shape"])}
 
     def decompress(self, strings: Any, shape: Any, *args: Any, **kwargs: Any) -> DecompressOutput:
         y_hat = self.latent_codec.decompress(strings, shape, *args, **kwargs)["y_hat"]

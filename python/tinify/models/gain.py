@@ -132,7 +132,7 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
             )
         indexes = self.gaussian_conditional.build_indexes(scales_hat)
         y_strings = self.gaussian_conditional.compress(y, indexes, means=means_hat)
-        return {"strings": [y_strings, z_strings], "shape": z.size()[-2:]}
+        return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
 
     def decompress(
         self, strings: Strings, shape: Sequence[int], rate: int | None = None

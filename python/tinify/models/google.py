@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor, nn
 
-from tinify.autoregressive import RasterScanCoder
 from tinify.entropy_models import EntropyBottleneck, GaussianConditional
+from tinify.latent_codecs.rasterscan import RasterScanLatentCodec
 from tinify.layers import GDN, MaskedConv2d
 from tinify.limits import check_latent_size
-from tinify.models.base import CompressionModel
+from tinify.models.base import CompressionModel, check_float_images
 from tinify.models.utils import conv, deconv, remap_legacy_keys
 from tinify.registry import register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
@@ -128,6 +128,7 @@ class _ImageCodec(CompressionModel):
         return net
 
     def _check_images(self, x: Tensor) -> None:
+        check_float_images(x, type(self).__name__)
         if x.dim() != 4 or x.size(1) != 3:
             raise ValueError(
                 f"{type(self).__name__} expects a batch of RGB images of shape (N, 3, H, W), "
@@ -265,7 +266,10 @@ class FactorizedPrior(_ImageCodec):
         string per image. Needs :meth:`update` first."""
         self._check_images(x)
         y = self.g_a(x)
-        return {"strings": [self.entropy_bottleneck.compress(y)], "shape": y.size()[-2:]}
+        return {
+            "strings": [self.entropy_bottleneck.compress(y)],
+            "shape": (int(y.size(2)), int(y.size(3))),
+        }
 
     def decompress(self, strings: Strings, shape: Sequence[int]) -> DecompressOutput:
         """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
@@ -426,7 +430,7 @@ class ScaleHyperprior(_ImageCodec):
             )
         indexes = self.gaussian_conditional.build_indexes(scales_hat)
         y_strings = self.gaussian_conditional.compress(y, indexes, means=means_hat)
-        return {"strings": [y_strings, z_strings], "shape": z.size()[-2:]}
+        return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
 
     def decompress(self, strings: Strings, shape: Sequence[int]) -> DecompressOutput:
         """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
@@ -596,7 +600,7 @@ class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
                 f"{params.size(2)}x{params.size(3)} from the hyper-latent; pad images to a "
                 f"multiple of {self.downsampling_factor} (tinify.ops.compute_padding)"
             )
-        y_strings, _ = self._raster_scan().encode(y, params, threads=threads)
+        y_strings = self._y_codec().compress(y, params, threads=threads)["strings"][0]
         return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
 
     @torch.no_grad()
@@ -606,10 +610,25 @@ class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
         """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
         y_strings, z_strings = self._unpack(strings, 2, shape)
         z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
-        y_hat = self._raster_scan().decode(y_strings, self.h_s(z_hat), threads=threads)
+        params = self.h_s(z_hat)
+        y_shape = tuple(params.shape[2:])
+        y_hat = self._y_codec().decompress([y_strings], y_shape, params, threads=threads)["y_hat"]
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
 
-    def _raster_scan(self) -> RasterScanCoder:
-        return RasterScanCoder(
-            self.context_prediction, self.entropy_parameters, self.gaussian_conditional
-        )
+    def _y_codec(self) -> RasterScanLatentCodec:
+        """The model's y coder: a :class:`RasterScanLatentCodec` over the model's own
+        ``gaussian_conditional``, ``entropy_parameters`` and ``context_prediction`` (not a
+        child module, so the state_dict keeps CompressAI's keys). It keeps its Rust
+        description until the weights change."""
+        codec = self.__dict__.get("_y_codec_cache")
+        if (
+            codec is None
+            or codec.gaussian_conditional is not self.gaussian_conditional
+            or codec.entropy_parameters is not self.entropy_parameters
+            or codec.context_prediction is not self.context_prediction
+        ):
+            codec = RasterScanLatentCodec(
+                self.gaussian_conditional, self.entropy_parameters, self.context_prediction
+            )
+            self.__dict__["_y_codec_cache"] = codec
+        return codec
