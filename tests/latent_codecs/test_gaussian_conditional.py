@@ -44,7 +44,7 @@ def test_forward_gives_likelihoods_and_y_hat_of_the_latent_shape(quantizer):
 
 
 @pytest.mark.parametrize(("n", "h", "w"), [(1, 6, 8), (3, 7, 9), (3, 5, 6), (1, 1, 1)])
-@pytest.mark.parametrize("chunks", [("scales", "means"), ("means", "scales")])
+@pytest.mark.parametrize("chunks", [("scales", "means"), ("means", "scales"), ("scales",)])
 def test_decompress_returns_exactly_the_y_hat_of_compress(n, h, w, chunks):
     codec = ready(_codec(chunks=chunks))
     y, params = _latent((n, 4, h, w), seed=h + w, chunks=chunks)
@@ -54,6 +54,14 @@ def test_decompress_returns_exactly_the_y_hat_of_compress(n, h, w, chunks):
     assert len(enc["strings"]) == 1 and len(enc["strings"][0]) == n
     dec = codec.decompress(enc["strings"], enc["shape"], params)
     assert torch.equal(dec["y_hat"], enc["y_hat"])
+    assert dec["y_hat"].dtype == enc["y_hat"].dtype == y.dtype
+    assert (enc["y_hat"] - y).abs().max() <= 0.5 + 1e-4  # rounded, not decoded garbage
+
+
+@pytest.mark.parametrize("chunks", [("means",), "means"])
+def test_means_only_is_refused_at_construction(chunks):
+    with pytest.raises(ValueError, match=r"chunks=\('means',\) gives no scales"):
+        _codec(chunks=chunks)
 
 
 def test_scales_only_codes_around_zero():

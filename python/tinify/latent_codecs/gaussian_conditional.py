@@ -17,7 +17,9 @@ from tinify.typing import LatentCompressOutput, LatentDecompressOutput, LatentFo
 __all__ = ["CHUNKS", "GaussianConditionalLatentCodec"]
 
 #: How the output of ``entropy_parameters`` splits (along channels) into scales and means.
-CHUNKS = (("scales",), ("means",), ("scales", "means"), ("means", "scales"))
+#: (Means alone are refused: a Gaussian conditional needs scales, and CompressAI's
+#: ``("means",)`` passes ``None`` scales to the entropy model, which fails.)
+CHUNKS = (("scales",), ("scales", "means"), ("means", "scales"))
 
 
 @registry.register("latent_codec", "GaussianConditionalLatentCodec")
@@ -64,8 +66,9 @@ class GaussianConditionalLatentCodec(LatentCodec):
             with a straight-through gradient. The likelihoods are the entropy model's either
             way.
         chunks: order of the parameters in the output of ``entropy_parameters``:
-            ``("scales", "means")`` (halves along channels), ``("means", "scales")``,
-            ``("scales",)`` or ``("means",)``.
+            ``("scales", "means")`` (halves along channels), ``("means", "scales")`` or
+            ``("scales",)``. ``("means",)`` raises ValueError: the entropy model needs
+            scales.
         **kwargs: arguments of :class:`~tinify.entropy_models.GaussianConditional`.
     """
 
@@ -85,6 +88,11 @@ class GaussianConditionalLatentCodec(LatentCodec):
         check_choice("quantizer", quantizer, QUANTIZERS)
         if isinstance(chunks, str):
             chunks = (chunks,)
+        if tuple(chunks) == ("means",):
+            raise ValueError(
+                "chunks=('means',) gives no scales, which GaussianConditional needs; use "
+                "('scales', 'means') or ('means', 'scales') with a network that outputs both"
+            )
         check_choice("chunks", tuple(chunks), CHUNKS)
         self.quantizer = quantizer
         if gaussian_conditional is None:
@@ -108,7 +116,10 @@ class GaussianConditionalLatentCodec(LatentCodec):
         scales_hat, means_hat = self._chunk(self.entropy_parameters(ctx_params))
         indexes = self.gaussian_conditional.build_indexes(scales_hat)  # type: ignore[arg-type]
         y_strings = self.gaussian_conditional.compress(y, indexes, means_hat)
-        y_hat = self.gaussian_conditional.decompress(y_strings, indexes, y.dtype, means_hat)
+        # Coding is lossless: the decoder gets exactly the symbols, so y_hat is computed
+        # directly, as decompress will (symbols cast, plus the means).
+        symbols = self.gaussian_conditional.quantize(y, "symbols", means_hat)
+        y_hat = self.gaussian_conditional.dequantize(symbols, means_hat, y.dtype)
         shape = tuple(int(s) for s in y.shape[2:])
         return {"strings": [y_strings], "shape": shape, "y_hat": y_hat}
 
@@ -139,7 +150,5 @@ class GaussianConditionalLatentCodec(LatentCodec):
         missing from ``chunks`` is ``None``."""
         if self.chunks == ("scales",):
             return params, None
-        if self.chunks == ("means",):
-            return None, params
         first, second = params.chunk(2, 1)
         return (first, second) if self.chunks == ("scales", "means") else (second, first)
