@@ -52,7 +52,10 @@ class EntropyBottleneckLatentCodec(LatentCodec):
     def compress(self, y: Tensor) -> LatentCompressOutput:
         shape = tuple(int(s) for s in y.shape[2:])
         y_strings = self.entropy_bottleneck.compress(y)
-        y_hat = self.entropy_bottleneck.decompress(y_strings, shape)
+        # Coding is lossless: y_hat is what decompress computes from the symbols, directly.
+        eb = self.entropy_bottleneck
+        medians = eb._medians_for(y.size(0), y.dim() - 2).to(y.device)
+        y_hat = eb.dequantize(eb.quantize(y, "symbols", medians), medians)
         return {"strings": [y_strings], "shape": shape, "y_hat": y_hat}
 
     def decompress(
