@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-__all__ = ["KINDS", "names", "register", "resolve"]
+__all__ = ["KINDS", "name_of", "names", "register", "resolve"]
 
 T = TypeVar("T")
 
@@ -57,3 +57,8 @@ def resolve(kind: str, name: str) -> type:
 def names(kind: str) -> list[str]:
     """Canonical names registered for ``kind``, sorted."""
     return sorted(_REGISTRY[kind])
+
+
+def name_of(kind: str, cls: type) -> str | None:
+    """The canonical name ``cls`` itself is registered under as ``kind``, or None."""
+    return next((name for name, c in _REGISTRY[kind].items() if c is cls), None)

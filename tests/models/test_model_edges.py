@@ -61,3 +61,12 @@ def test_mbt2018_keeps_its_rust_description_until_the_weights_change():
         tm.JointAutoregressiveHierarchicalPriors(8, 12).state_dict()
     )
     del x_hat
+
+
+def test_models_register_one_way_and_errors_name_the_registered_architecture():
+    from tinify import registry
+
+    for name in registry.names("model"):
+        assert registry.name_of("model", registry.resolve("model", name)) == name
+    with pytest.raises(ValueError, match=r"MeanScaleHyperprior \('mbt2018-mean'\)"):
+        tm.MeanScaleHyperprior.from_state_dict({})

@@ -8,7 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from tinify.models.google import MeanScaleHyperprior, _describe, _load_exactly, _registered
+from tinify.models.google import MeanScaleHyperprior, _describe, _load_exactly
+from tinify.registry import register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
 
 __all__ = ["GainedMeanScaleHyperprior"]
@@ -17,7 +18,7 @@ __all__ = ["GainedMeanScaleHyperprior"]
 DEFAULT_LAMBDAS = (0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
 
 
-@_registered("gained-mean-scale-hyperprior")
+@register("model", "gained-mean-scale-hyperprior")
 class GainedMeanScaleHyperprior(MeanScaleHyperprior):
     r""":class:`MeanScaleHyperprior` that codes at ``K`` rates with one set of transforms,
     each rate selected by a learned gain vector (and its inverse) on ``y`` and on ``z``.

@@ -15,7 +15,7 @@ from tinify.layers import GDN, MaskedConv2d
 from tinify.limits import check_latent_size
 from tinify.models.base import CompressionModel, check_float_images
 from tinify.models.utils import conv, deconv, remap_legacy_keys
-from tinify.registry import register
+from tinify.registry import name_of, register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
 
 __all__ = [
@@ -32,21 +32,9 @@ _Model = TypeVar("_Model", bound="_ImageCodec")
 # size (CompressionModel.load_state_dict resizes them), so they never count as a mismatch.
 _RESIZABLE = ("_quantized_cdf", "_offset", "_cdf_length", "scale_table")
 
-# The CompressAI name each class is registered under, for error messages.
-_ARCHITECTURES: dict[type, str] = {}
-
-
-def _registered(name: str) -> Callable[[type[_Model]], type[_Model]]:
-    def decorator(cls: type[_Model]) -> type[_Model]:
-        register("model", name)(cls)
-        _ARCHITECTURES[cls] = name
-        return cls
-
-    return decorator
-
 
 def _describe(cls: type) -> str:
-    name = _ARCHITECTURES.get(cls)
+    name = name_of("model", cls)
     return f"{cls.__name__} ({name!r})" if name else cls.__name__
 
 
@@ -198,7 +186,7 @@ def _load_exactly(net: _ImageCodec, state_dict: Mapping[str, Tensor]) -> None:
     net.load_state_dict(given, strict=True)
 
 
-@_registered("bmshj2018-factorized")
+@register("model", "bmshj2018-factorized")
 class FactorizedPrior(_ImageCodec):
     r"""Image codec whose latent is coded with a learned factorized density (an entropy
     bottleneck), without side information.
@@ -278,7 +266,7 @@ class FactorizedPrior(_ImageCodec):
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
 
 
-@_registered("bmshj2018-factorized-relu")
+@register("model", "bmshj2018-factorized-relu")
 class FactorizedPriorReLU(FactorizedPrior):
     r""":class:`FactorizedPrior` with ReLU in place of GDN and inverse GDN in the transforms.
 
@@ -321,7 +309,7 @@ class FactorizedPriorReLU(FactorizedPrior):
         return _synthesis(n, m, _relu)
 
 
-@_registered("bmshj2018-hyperprior")
+@register("model", "bmshj2018-hyperprior")
 class ScaleHyperprior(_ImageCodec):
     r"""Image codec whose latent is coded with zero-mean Gaussians, their scales predicted
     from a hyper-latent ``z`` sent first as side information.
@@ -442,7 +430,7 @@ class ScaleHyperprior(_ImageCodec):
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
 
 
-@_registered("mbt2018-mean")
+@register("model", "mbt2018-mean")
 class MeanScaleHyperprior(ScaleHyperprior):
     r""":class:`ScaleHyperprior` whose Gaussians also have predicted means.
 
@@ -504,7 +492,7 @@ class MeanScaleHyperprior(ScaleHyperprior):
         return scales_hat, means_hat
 
 
-@_registered("mbt2018")
+@register("model", "mbt2018")
 class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
     r""":class:`MeanScaleHyperprior` whose Gaussians also depend on the already-decoded
     neighbourhood of each latent position (an autoregressive context model).

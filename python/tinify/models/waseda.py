@@ -19,8 +19,8 @@ from tinify.models.google import (
     JointAutoregressiveHierarchicalPriors,
     _load_exactly,
     _out_channels,
-    _registered,
 )
+from tinify.registry import register
 
 __all__ = [
     "Cheng2020Anchor",
@@ -89,7 +89,7 @@ def hyper_synthesis(n: int) -> nn.Sequential:
     )
 
 
-@_registered("cheng2020-anchor")
+@register("model", "cheng2020-anchor")
 class Cheng2020Anchor(JointAutoregressiveHierarchicalPriors):
     """The anchor model of `"Learned Image Compression with Discretized Gaussian Mixture
     Likelihoods and Attention Modules" <https://arxiv.org/abs/2001.01568>`_, Z. Cheng, H. Sun,
@@ -120,7 +120,7 @@ class Cheng2020Anchor(JointAutoregressiveHierarchicalPriors):
         return net
 
 
-@_registered("cheng2020-attn")
+@register("model", "cheng2020-attn")
 class Cheng2020Attention(Cheng2020Anchor):
     """The attention model of `"Learned Image Compression with Discretized Gaussian Mixture
     Likelihoods and Attention Modules" <https://arxiv.org/abs/2001.01568>`_, Z. Cheng, H. Sun,
