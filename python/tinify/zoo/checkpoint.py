@@ -1,0 +1,447 @@
+"""Loading and saving checkpoints: any CompressAI-compatible file, architecture inferred.
+
+Nothing here runs code from a file: every load is ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+import urllib.error
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tinify.zoo._tables import ARCHITECTURES, CLASS_NAMES
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from tinify.models import CompressionModel
+
+__all__ = [
+    "architecture_of",
+    "canonical_architecture",
+    "export_checkpoint",
+    "infer_architecture",
+    "load_checkpoint",
+    "load_state_dict",
+    "normalize_state_dict",
+    "update_checkpoint",
+]
+
+# Keys under which training scripts store the model's state_dict: CompressAI's examples
+# ("state_dict"), its eval_model ("network", "model_state_dict"), tinify.train ("model").
+_WRAPPERS = ("state_dict", "network", "model_state_dict", "model")
+
+# Prefixes wrappers add to every key: DataParallel/DDP ("module.") and torch.compile.
+_PREFIXES = ("module.", "_orig_mod.")
+
+# Older CompressAI names of entropy-bottleneck parameters: `_matrix0` (models before 1.1),
+# `_matrices.0` (its zoo files); now `matrices.0`.
+_LEGACY_EB = re.compile(
+    r"^(?P<owner>(?:.*\.)?entropy_bottleneck\.)"
+    r"_(?P<kind>matrix|bias|factor|matrices|biases|factors)\.?(?P<i>\d+)$"
+)
+_PLURAL = {"matrix": "matrices", "bias": "biases", "factor": "factors"}
+
+_FILE_SUFFIXES = (".pth.tar", ".pth", ".pt", ".tar", ".ckpt")
+_HASH_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
+
+
+def canonical_architecture(arch: str) -> str:
+    """The zoo name of ``arch`` written any way: ``"bmshj2018_factorized"``,
+    ``"Bmshj2018-Factorized"``, or the class name ``"FactorizedPrior"``.
+
+    Raises:
+        TypeError: if ``arch`` is not a string.
+        ValueError: if it names no zoo architecture (the message lists them).
+    """
+    if not isinstance(arch, str):
+        raise TypeError(f"architecture must be a string, got {type(arch).__name__}")
+    spelling = arch.strip().lower().replace("_", "-")
+    if spelling in ARCHITECTURES:
+        return spelling
+    for name, cls in CLASS_NAMES.items():
+        if spelling == cls.lower():
+            return name
+    raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+
+
+def _model_class(arch: str) -> type[CompressionModel]:
+    import tinify.models
+
+    return getattr(tinify.models, CLASS_NAMES[arch])
+
+
+def architecture_of(model: Any) -> str:
+    """The registered name of ``model``'s architecture (e.g. ``"mbt2018"``).
+
+    Raises:
+        TypeError: if ``model`` is not an instance of a registered model class.
+    """
+    from tinify import registry
+
+    classes = {registry.resolve("model", name): name for name in registry.names("model")}
+    for cls in type(model).__mro__:
+        if cls in classes:
+            return classes[cls]
+    raise TypeError(f"{type(model).__name__} is not a registered tinify model")
+
+
+def normalize_state_dict(state_dict: Mapping[str, Any]) -> dict[str, Tensor]:
+    """The model's state_dict inside a checkpoint, with current key names.
+
+    Unwraps ``{"state_dict": ...}``, ``{"network": ...}``, ``{"model_state_dict": ...}`` and
+    ``{"model": ...}`` (training checkpoints), strips ``module.`` (DataParallel/DDP) and
+    ``_orig_mod.`` (torch.compile) prefixes, and renames older CompressAI keys
+    (``entropy_bottleneck._matrix0`` or ``._matrices.0`` → ``.matrices.0``,
+    ``.downsample.`` → ``.skip.``).
+
+    Raises:
+        ValueError: if no mapping of names to tensors is found.
+    """
+    import torch
+
+    if not isinstance(state_dict, Mapping):
+        raise ValueError(
+            f"a checkpoint holds a dict of tensors, this one a {type(state_dict).__name__}"
+        )
+    inner: Any = state_dict
+    for _ in range(3):  # a wrapper inside a wrapper at most
+        if inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
+            break
+        inner = next((inner[k] for k in _WRAPPERS if isinstance(inner.get(k), Mapping)), None)
+        if inner is None:
+            break
+    if not inner or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in inner.items()
+    ):
+        keys = ", ".join(repr(k) for k in list(state_dict)[:8])
+        raise ValueError(
+            "the checkpoint holds no model state_dict (a dict of tensors, raw or under one of "
+            f"{', '.join(_WRAPPERS)}); its top-level keys: {keys or 'none'}"
+        )
+
+    def rename(key: str) -> str:
+        stripped = True
+        while stripped:
+            stripped = False
+            for prefix in _PREFIXES:
+                if key.startswith(prefix):
+                    key, stripped = key[len(prefix) :], True
+        match = _LEGACY_EB.match(key)
+        if match:
+            kind = _PLURAL.get(match["kind"], match["kind"])
+            key = f"{match['owner']}{kind}.{match['i']}"
+        return key.replace(".downsample.", ".skip.")
+
+    out = {rename(k): v for k, v in inner.items()}
+    if len(out) != len(inner):
+        raise ValueError("the checkpoint's keys collide once their prefixes are stripped")
+    return out
+
+
+def infer_architecture(state_dict: Mapping[str, Tensor]) -> str | None:
+    """The zoo architecture whose keys a (normalized) state_dict holds, or None.
+
+    Rules, on the keys and shapes:
+
+    * ``latent_codec.y.channel_context.*``: ELIC; ``elic2022-official`` when the last hyper
+      synthesis layer is a transposed convolution to 2N channels, ``elic2022-chandelier``
+      when it is a convolution (to 2M).
+    * ``latent_codec.y.context_prediction.*``: ``cheng2020-anchor-checkerboard``.
+    * ``context_prediction.*``: ``mbt2018`` with a plain-convolution ``g_a.0``, else
+      ``cheng2020-attn`` when ``g_a`` holds attention blocks, else ``cheng2020-anchor``.
+    * ``h_s.*``: ``mbt2018-mean`` when ``h_s`` ends in 2M channels (means and scales),
+      ``bmshj2018-hyperprior`` when it ends in M (scales).
+    * only ``g_a``, ``g_s`` and ``entropy_bottleneck``: ``bmshj2018-factorized`` when ``g_a``
+      has GDN parameters, ``bmshj2018-factorized-relu`` when it has none (ReLU has no
+      parameters, so the two are told apart by the keys).
+    """
+
+    def shape(key: str) -> tuple[int, ...] | None:
+        value = state_dict.get(key)
+        return tuple(value.shape) if value is not None else None
+
+    keys = state_dict.keys()
+    if any(k.startswith("latent_codec.y.channel_context.") for k in keys):
+        mid = shape("latent_codec.hyper.h_s.2.weight")
+        last = shape("latent_codec.hyper.h_s.4.weight")
+        if mid is None or last is None or len(mid) != 4 or len(last) != 4:
+            return None
+        if last[1] == mid[1]:
+            return "elic2022-chandelier"
+        if last[0] == mid[1]:
+            return "elic2022-official"
+        return None
+    if "latent_codec.y.context_prediction.weight" in keys:
+        return "cheng2020-anchor-checkerboard"
+    if "context_prediction.weight" in keys:
+        if "g_a.0.weight" in keys:
+            return "mbt2018"
+        if "g_a.0.conv1.weight" in keys:
+            if any(k.startswith("g_a.") and ".conv_a." in k for k in keys):
+                return "cheng2020-attn"
+            return "cheng2020-anchor"
+        return None
+    g_a_last = shape("g_a.6.weight")
+    if g_a_last is None or "entropy_bottleneck.quantiles" not in keys:
+        return None
+    m = g_a_last[0]
+    if "h_s.4.weight" in keys:
+        h_s_out = shape("h_s.4.weight")[0]  # type: ignore[index]
+        if h_s_out == 2 * m:
+            return "mbt2018-mean"
+        if h_s_out == m:
+            return "bmshj2018-hyperprior"
+        return None
+    if any(k.startswith("h_") for k in keys):
+        return None
+    if "g_a.1.beta" in keys:
+        return "bmshj2018-factorized"
+    return "bmshj2018-factorized-relu"
+
+
+def _has_cdf_tables(model: CompressionModel) -> bool:
+    from tinify.entropy_models import EntropyBottleneck, GaussianConditional
+
+    return all(
+        module._quantized_cdf.numel() > 0
+        for module in model.modules()
+        if isinstance(module, EntropyBottleneck | GaussianConditional)
+    )
+
+
+def load_state_dict(
+    state_dict: Mapping[str, Any], arch: str | None = None, *, source: str = "the checkpoint"
+) -> CompressionModel:
+    """A model built from a state_dict (any layout :func:`normalize_state_dict` accepts), at
+    the sizes it was trained at, in eval mode, with CDF tables (built only if it has none).
+
+    Args:
+        state_dict: the checkpoint's contents.
+        arch: the architecture (any spelling); inferred from the keys when None.
+        source: what to call the checkpoint in error messages.
+
+    Raises:
+        ValueError: if the architecture cannot be inferred (pass ``arch``), or the weights do
+            not fit ``arch``.
+    """
+    sd = normalize_state_dict(state_dict)
+    inferred = infer_architecture(sd)
+    if arch is None:
+        if inferred is None:
+            raise ValueError(
+                f"cannot tell the architecture of {source} from its keys; pass it "
+                f"(arch=... or -a/--architecture), one of {', '.join(ARCHITECTURES)}"
+            )
+        arch = inferred
+    else:
+        arch = canonical_architecture(arch)
+    try:
+        model = _model_class(arch).from_state_dict(sd)
+    except (ValueError, RuntimeError, KeyError) as err:
+        hint = f" (its keys look like {inferred!r})" if inferred and inferred != arch else ""
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{source} is not a {arch!r} checkpoint{hint}: {detail}") from None
+    if not _has_cdf_tables(model):
+        model.update()
+    return model.eval()
+
+
+def _is_url(path_or_url: Any) -> bool:
+    return isinstance(path_or_url, str) and path_or_url.startswith(("http://", "https://"))
+
+
+def _offline_hint(url: str) -> str:
+    import torch.hub
+
+    cache = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+    return (
+        f"download {url} elsewhere and pass the file: tinify.zoo.load_checkpoint(PATH) or "
+        f"--checkpoint PATH (or place it at {cache}, torch.hub's cache)"
+    )
+
+
+def fetch_state_dict(url: str, *, progress: bool = True, map_location: Any = "cpu") -> Any:
+    """The contents of the checkpoint at ``url``, through torch.hub's cache, its sha256
+    prefix (the ``-<8 hex>`` of its name) checked on download.
+
+    Raises:
+        OSError: if the file cannot be downloaded (the message names the URL and how to pass
+            a local file instead).
+        ValueError: if the download does not match its hash or is not a checkpoint.
+    """
+    import inspect
+
+    import torch.hub
+
+    kwargs: dict[str, Any] = {
+        "progress": progress,
+        "check_hash": True,
+        "map_location": map_location,
+    }
+    if "weights_only" in inspect.signature(torch.hub.load_state_dict_from_url).parameters:
+        kwargs["weights_only"] = True
+    try:
+        return torch.hub.load_state_dict_from_url(url, **kwargs)
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", None) or err
+        raise OSError(f"cannot download {url} ({reason}); {_offline_hint(url)}") from None
+    except RuntimeError as err:
+        if "hash" in str(err):
+            raise ValueError(
+                f"the download of {url} does not match its sha256 prefix ({err}); "
+                "a proxy or a truncated transfer may have altered it"
+            ) from None
+        raise ValueError(f"{url} is not a loadable checkpoint: {err}") from None
+    except pickle.UnpicklingError as err:
+        raise ValueError(f"{url} is not a weights-only checkpoint: {err}") from None
+
+
+def _read(path: Path, map_location: Any) -> Any:
+    import torch
+
+    if not path.is_file():
+        raise FileNotFoundError(f"no such checkpoint file: {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise ValueError(
+            f"{path} holds objects other than tensors and plain containers, and tinify never "
+            f"runs code from a checkpoint ({first})"
+        ) from None
+    except (RuntimeError, EOFError, ValueError, AttributeError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{path} is not a PyTorch checkpoint ({first})") from None
+
+
+def load_checkpoint(
+    path_or_url: str | os.PathLike[str], arch: str | None = None, *, map_location: Any = "cpu"
+) -> CompressionModel:
+    """Loads any CompressAI-compatible checkpoint as a tinify model, ready to code.
+
+    Accepts a raw state_dict or one wrapped in a training checkpoint (``state_dict``,
+    ``network``, ``model_state_dict`` or ``model``), with or without ``module.`` prefixes,
+    with current or older CompressAI key names. The architecture is inferred from the keys
+    (:func:`infer_architecture`) and the sizes from the tensors (each class's
+    ``from_state_dict``). The file is read with ``torch.load(..., weights_only=True)``, so it
+    cannot run code.
+
+    Args:
+        path_or_url: a file, or an ``http(s)://`` URL fetched through torch.hub's cache.
+        arch: the architecture, any spelling; needed only when the keys do not tell.
+        map_location: where the tensors are loaded; a device also receives the model.
+
+    Returns:
+        The model in eval mode, with the file's CDF tables (built by ``update()`` only when
+        the file has none).
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        OSError: if the URL cannot be fetched (the message says how to pass a file).
+        ValueError: if the file is not a checkpoint, holds no state_dict, its architecture
+            cannot be inferred (pass ``arch``), or its weights do not fit ``arch``.
+    """
+    import torch
+
+    if _is_url(path_or_url):
+        contents = fetch_state_dict(str(path_or_url), map_location=map_location)
+        source = str(path_or_url)
+    else:
+        path = Path(path_or_url)
+        contents = _read(path, map_location)
+        source = str(path)
+    model = load_state_dict(contents, arch, source=source)
+    if isinstance(map_location, str | torch.device):
+        model.to(map_location)
+    return model
+
+
+def export_checkpoint(model: Any, directory: str | os.PathLike[str], name: str) -> Path:
+    """Saves ``model``'s state_dict as ``DIRECTORY/NAME-<sha256[:8]>.pth.tar``, the layout
+    torch.hub expects (its hash check reads the 8 hex digits), written atomically.
+
+    Args:
+        model: a model (its ``state_dict()`` is saved, on the CPU) or a state_dict.
+        directory: where to write (created if missing).
+        name: the file name's stem; a trailing ``.pth.tar`` is dropped.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: if ``name`` is empty or holds a path separator.
+    """
+    import torch
+
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    for suffix in _FILE_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    if not name or "/" in name or os.sep in name or name in (".", ".."):
+        raise ValueError(f"invalid checkpoint name {name!r}: a file name stem, without directories")
+    state = model.state_dict() if hasattr(model, "state_dict") else dict(model)
+    state = {k: v.detach().cpu() for k, v in state.items()}
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+        target = directory / f"{name}-{digest[:8]}.pth.tar"
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in _FILE_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return _HASH_SUFFIX.sub("", name) or "model"
+
+
+def update_checkpoint(
+    path: str | os.PathLike[str],
+    arch: str | None = None,
+    *,
+    directory: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+) -> Path:
+    """Rebuilds a checkpoint's CDF tables and saves it in torch.hub's layout: the library side
+    of ``tinify update`` (CompressAI's ``update_model``).
+
+    Loads ``path`` (:func:`load_checkpoint`), runs ``update(force=True)`` and writes
+    ``DIRECTORY/NAME-<sha256[:8]>.pth.tar`` (:func:`export_checkpoint`).
+
+    Args:
+        path: the checkpoint (a training checkpoint is fine).
+        arch: its architecture, if the keys do not tell.
+        directory: where to write; default: the checkpoint's directory.
+        name: the new file's stem; default: the checkpoint's, less any hash suffix.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileNotFoundError, ValueError: as :func:`load_checkpoint`.
+    """
+    path = Path(path)
+    model = load_checkpoint(path, arch)
+    model.update(force=True)
+    return export_checkpoint(
+        model, path.parent if directory is None else directory, name or _stem(path)
+    )
