@@ -22,8 +22,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import griffe
+
 _CLI = "<!-- cli-reference -->"
-_API = re.compile(r"<!-- api: (?P<module>[\w.]+)(?P<inspect> inspect)? -->")
+_API = re.compile(r"<!-- api: (?P<module>[\w.]+) -->")
 _README = re.compile(r"<!-- readme: (?P<section>[^>]+?) -->")
 _ROOT = Path(__file__).resolve().parents[2]
 _WIDTH = "100"
@@ -45,12 +47,12 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
     markdown = _README.sub(lambda m: readme_section(m["section"]), markdown)
     if _CLI in markdown:
         markdown = markdown.replace(_CLI, cli_reference())
-    return _API.sub(lambda m: _api_or_warning(m["module"], bool(m["inspect"])), markdown)
+    return _API.sub(lambda m: _api_or_warning(m["module"]), markdown)
 
 
-def _api_or_warning(module_name: str, inspect: bool) -> str:
+def _api_or_warning(module_name: str) -> str:
     try:
-        return api_reference(module_name, inspect)
+        return api_reference(module_name)
     except ImportError as err:  # a module of the reference does not import: --strict fails
         _log.warning("API reference of %s: %s", module_name, err)
         return f"`{module_name}` does not import: {err}"
@@ -82,25 +84,23 @@ def _submodules(package: ModuleType) -> list[ModuleType]:
     return [importlib.import_module(name) for name in sorted(names)]
 
 
-def api_reference(module_name: str, inspect: bool = False) -> str:
-    """The directives rendering every public name of ``module_name`` and its submodules.
-
-    ``inspect``: read the package by importing it rather than from its source, for modules
-    whose public functions are made at import time (the zoo's entry points).
-    """
+def api_reference(module_name: str) -> str:
+    """The directives rendering every public name of ``module_name`` and its submodules."""
     package = importlib.import_module(module_name)
-    blocks = [
-        f"::: {module_name}" + ("\n    options:\n      force_inspection: true" if inspect else "")
-    ]
-    exported = {id(getattr(package, n, None)) for n in getattr(package, "__all__", ())}
-    seen = set(getattr(package, "__all__", ()))
+    blocks = [f"::: {module_name}"]
+    # What the package's own entry renders: the names of its __all__ that griffe sees in its
+    # source (imports, TYPE_CHECKING imports included), not those a module __getattr__ makes.
+    static = griffe.load(module_name, search_paths=[str(_ROOT / "python")], resolve_aliases=False)
+    rendered = {
+        n: getattr(package, n, None) for n in getattr(package, "__all__", ()) if n in static.members
+    }
     for sub in _submodules(package):
         if hasattr(sub, "__path__"):
             continue  # a subpackage: the package re-exports its names, or its modules list them
         extra = [
             n
             for n in getattr(sub, "__all__", ())
-            if n not in seen and id(getattr(sub, n, None)) not in exported
+            if not (n in rendered and rendered[n] is getattr(sub, n, None))
         ]
         # Names a nested package (tinify.latent_codecs.gain) re-exports count as exported.
         if extra:
