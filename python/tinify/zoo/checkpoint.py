@@ -311,10 +311,12 @@ def _read(path: Path, map_location: Any) -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).splitlines()[0] if str(err) else ""
+        refused = re.search(r"Unsupported global[^.\n]*", str(err))
+        if refused is None:
+            raise ValueError(f"{path} is not a PyTorch checkpoint (unreadable pickle)") from None
         raise ValueError(
             f"{path} holds objects other than tensors and plain containers, and tinify never "
-            f"runs code from a checkpoint ({first})"
+            f"runs code from a checkpoint ({refused.group(0)})"
         ) from None
     except (RuntimeError, EOFError, ValueError, AttributeError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
