@@ -243,3 +243,15 @@ def test_default_reexport_is_lazy() -> None:
     else:
         assert callable(tinify.zoo.load_default)
         assert isinstance(tinify.zoo.DEFAULT_NAME, str)
+
+
+def test_tinify_default_architecture_loads(tmp_path: Path) -> None:
+    from tinify.models.gain import GainedMeanScaleHyperprior
+
+    net = GainedMeanScaleHyperprior(8, 12, [0.0018, 0.0067, 0.025])
+    net.update()
+    torch.save({"step": 5, "state_dict": net.state_dict(), "optimizer": {}}, tmp_path / "t.pth")
+    for arch in (None, "gained_mean_scale_hyperprior"):
+        ours = tinify.zoo.load_checkpoint(tmp_path / "t.pth", arch)
+        assert tinify.zoo.architecture_of(ours) == "gained-mean-scale-hyperprior"
+        assert torch.equal(ours.y_gain, net.y_gain)

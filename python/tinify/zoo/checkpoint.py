@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "architecture_of",
+    "architecture_of_class",
     "canonical_architecture",
     "export_checkpoint",
     "infer_architecture",
@@ -77,19 +78,42 @@ def _model_class(arch: str) -> type[CompressionModel]:
     return getattr(tinify.models, CLASS_NAMES[arch])
 
 
+def _resolve(arch: str) -> type[CompressionModel]:
+    """The class of a zoo architecture, or of any other registered model (any spelling)."""
+    try:
+        return _model_class(canonical_architecture(arch))
+    except ValueError:
+        from tinify import registry
+
+        try:
+            return registry.resolve("model", arch)
+        except ValueError:
+            pass
+        raise
+
+
+def architecture_of_class(cls: type) -> str:
+    """The registered name of a model class (or of its nearest registered base).
+
+    Raises:
+        TypeError: if neither ``cls`` nor a base class is registered.
+    """
+    from tinify import registry
+
+    classes = {registry.resolve("model", name): name for name in registry.names("model")}
+    for base in cls.__mro__:
+        if base in classes:
+            return classes[base]
+    raise TypeError(f"{cls.__name__} is not a registered tinify model")
+
+
 def architecture_of(model: Any) -> str:
     """The registered name of ``model``'s architecture (e.g. ``"mbt2018"``).
 
     Raises:
         TypeError: if ``model`` is not an instance of a registered model class.
     """
-    from tinify import registry
-
-    classes = {registry.resolve("model", name): name for name in registry.names("model")}
-    for cls in type(model).__mro__:
-        if cls in classes:
-            return classes[cls]
-    raise TypeError(f"{type(model).__name__} is not a registered tinify model")
+    return architecture_of_class(type(model))
 
 
 def normalize_state_dict(state_dict: Mapping[str, Any]) -> dict[str, Tensor]:
@@ -158,6 +182,8 @@ def infer_architecture(state_dict: Mapping[str, Tensor]) -> str | None:
       ``cheng2020-attn`` when ``g_a`` holds attention blocks, else ``cheng2020-anchor``.
     * ``h_s.*``: ``mbt2018-mean`` when ``h_s`` ends in 2M channels (means and scales),
       ``bmshj2018-hyperprior`` when it ends in M (scales).
+    * ``y_gain`` and ``z_gain``: ``gained-mean-scale-hyperprior``, tinify's default model
+      (a registered model, not a zoo architecture).
     * only ``g_a``, ``g_s`` and ``entropy_bottleneck``: ``bmshj2018-factorized`` when ``g_a``
       has GDN parameters, ``bmshj2018-factorized-relu`` when it has none (ReLU has no
       parameters, so the two are told apart by the keys).
@@ -188,6 +214,8 @@ def infer_architecture(state_dict: Mapping[str, Tensor]) -> str | None:
                 return "cheng2020-attn"
             return "cheng2020-anchor"
         return None
+    if "y_gain" in keys and "z_gain" in keys:
+        return "gained-mean-scale-hyperprior"  # tinify's default model (not in the zoo)
     g_a_last = shape("g_a.6.weight")
     if g_a_last is None or "entropy_bottleneck.quantiles" not in keys:
         return None
@@ -240,10 +268,10 @@ def load_state_dict(
                 f"(arch=... or -a/--architecture), one of {', '.join(ARCHITECTURES)}"
             )
         arch = inferred
-    else:
-        arch = canonical_architecture(arch)
+    cls = _resolve(arch)
+    arch = architecture_of_class(cls)
     try:
-        model = _model_class(arch).from_state_dict(sd)
+        model = cls.from_state_dict(sd)
     except (ValueError, RuntimeError, KeyError) as err:
         hint = f" (its keys look like {inferred!r})" if inferred and inferred != arch else ""
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
