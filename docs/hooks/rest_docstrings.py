@@ -256,6 +256,8 @@ def _comment_docstring(obj: griffe.Object) -> str | None:
         return None
     doc: list[str] = []
     k = obj.lineno - 2
+    if k >= len(lines):  # the attribute comes from another file (a .pyi stub)
+        return None
     while k >= 0 and lines[k].lstrip().startswith("#:"):
         doc.insert(0, lines[k].lstrip()[2:].strip())
         k -= 1
