@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 __all__ = [
     "BufferedRansEncoder",
+    "CdfTables",
     "DecodeError",
     "RansDecoder",
     "RasterScan",
@@ -27,7 +28,27 @@ __all__ = [
 __version__: str
 
 class DecodeError(ValueError):
-    """A byte string is not a valid stream for the given indexes and CDF tables."""
+    """A byte string is not a valid stream for the given indexes and CDF tables.
+
+    Its qualified name is ``tinify.ans.DecodeError``."""
+
+@final
+class CdfTables:
+    """A validated CDF table kept for many calls: ``(cdfs, cdfs_sizes, offsets)`` checked once.
+
+    Every coding function takes one as ``cdfs``, with no ``cdfs_sizes`` and ``offsets``."""
+
+    def __new__(
+        cls,
+        cdfs: npt.NDArray[np.int32],
+        cdfs_sizes: npt.NDArray[np.int32],
+        offsets: npt.NDArray[np.int32],
+    ) -> CdfTables: ...
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(rows, max_length)`` of the table."""
+
+_Cdfs = npt.NDArray[np.int32] | CdfTables
 
 def pmf_to_quantized_cdf(pmf: npt.NDArray[np.float32], precision: int) -> list[int]:
     """Quantizes one pmf into a CDF of ``len(pmf) + 1`` entries ending at ``2**precision``."""
@@ -51,36 +72,36 @@ def scale_indexes(
 def encode_with_indexes(
     symbols: npt.NDArray[np.int32],
     indexes: npt.NDArray[np.int32],
-    cdfs: npt.NDArray[np.int32],
-    cdfs_sizes: npt.NDArray[np.int32],
-    offsets: npt.NDArray[np.int32],
+    cdfs: _Cdfs,
+    cdfs_sizes: npt.NDArray[np.int32] | None = None,
+    offsets: npt.NDArray[np.int32] | None = None,
 ) -> bytes:
     """Encodes ``symbols[i]`` with CDF row ``indexes[i]`` into one stream."""
 
 def encode_batch(
     symbols: npt.NDArray[np.int32],
     indexes: npt.NDArray[np.int32],
-    cdfs: npt.NDArray[np.int32],
-    cdfs_sizes: npt.NDArray[np.int32],
-    offsets: npt.NDArray[np.int32],
+    cdfs: _Cdfs,
+    cdfs_sizes: npt.NDArray[np.int32] | None = None,
+    offsets: npt.NDArray[np.int32] | None = None,
 ) -> list[bytes]:
     """Encodes each row of ``symbols`` into its own stream, rows in parallel."""
 
 def decode_with_indexes(
     encoded: bytes,
     indexes: npt.NDArray[np.int32],
-    cdfs: npt.NDArray[np.int32],
-    cdfs_sizes: npt.NDArray[np.int32],
-    offsets: npt.NDArray[np.int32],
+    cdfs: _Cdfs,
+    cdfs_sizes: npt.NDArray[np.int32] | None = None,
+    offsets: npt.NDArray[np.int32] | None = None,
 ) -> npt.NDArray[np.int32]:
     """Decodes one stream, which must be consumed exactly."""
 
 def decode_batch(
     strings: list[bytes],
     indexes: npt.NDArray[np.int32],
-    cdfs: npt.NDArray[np.int32],
-    cdfs_sizes: npt.NDArray[np.int32],
-    offsets: npt.NDArray[np.int32],
+    cdfs: _Cdfs,
+    cdfs_sizes: npt.NDArray[np.int32] | None = None,
+    offsets: npt.NDArray[np.int32] | None = None,
 ) -> npt.NDArray[np.int32]:
     """Decodes ``strings[n]`` with row ``n`` of ``indexes``, streams in parallel."""
 
@@ -93,9 +114,9 @@ class BufferedRansEncoder:
         self,
         symbols: npt.NDArray[np.int32],
         indexes: npt.NDArray[np.int32],
-        cdfs: npt.NDArray[np.int32],
-        cdfs_sizes: npt.NDArray[np.int32],
-        offsets: npt.NDArray[np.int32],
+        cdfs: _Cdfs,
+        cdfs_sizes: npt.NDArray[np.int32] | None = None,
+        offsets: npt.NDArray[np.int32] | None = None,
     ) -> None:
         """Appends symbols; on error nothing is appended."""
 
@@ -113,9 +134,9 @@ class RansDecoder:
     def decode_stream(
         self,
         indexes: npt.NDArray[np.int32],
-        cdfs: npt.NDArray[np.int32],
-        cdfs_sizes: npt.NDArray[np.int32],
-        offsets: npt.NDArray[np.int32],
+        cdfs: _Cdfs,
+        cdfs_sizes: npt.NDArray[np.int32] | None = None,
+        offsets: npt.NDArray[np.int32] | None = None,
     ) -> npt.NDArray[np.int32]:
         """Decodes the next ``len(indexes)`` symbols of the stream."""
 
@@ -144,22 +165,23 @@ class RasterScan:
         self,
         y: npt.NDArray[np.float32],
         params: npt.NDArray[np.float32],
-        cdfs: npt.NDArray[np.int32],
-        cdfs_sizes: npt.NDArray[np.int32],
-        offsets: npt.NDArray[np.int32],
+        cdfs: _Cdfs,
+        cdfs_sizes: npt.NDArray[np.int32] | None = None,
+        offsets: npt.NDArray[np.int32] | None = None,
         *,
         threads: int = 0,
     ) -> tuple[list[bytes], npt.NDArray[np.float32]]:
-        """Encodes each latent given its hyper params, images in parallel; returns one stream
-        per image and ``y_hat``."""
+        """Encodes each latent given its hyper params, images in parallel on ``threads`` threads
+        (0: one per core; more than the machine's parallelism are clamped to it, and each pool
+        size is built once); returns one stream per image and ``y_hat``."""
 
     def decode(
         self,
         strings: list[bytes],
         params: npt.NDArray[np.float32],
-        cdfs: npt.NDArray[np.int32],
-        cdfs_sizes: npt.NDArray[np.int32],
-        offsets: npt.NDArray[np.int32],
+        cdfs: _Cdfs,
+        cdfs_sizes: npt.NDArray[np.int32] | None = None,
+        offsets: npt.NDArray[np.int32] | None = None,
         *,
         threads: int = 0,
     ) -> npt.NDArray[np.float32]:

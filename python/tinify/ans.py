@@ -6,6 +6,13 @@ Arguments may be Python lists, numpy arrays or CPU torch tensors; they are conve
 contiguous ``int32`` arrays in one vectorised step and coded by :mod:`tinify._core` with the
 GIL released.
 
+A CDF table given as ``(cdfs, cdfs_sizes, offsets)`` is validated on every call, which costs
+one pass over the table. Code that calls a coder many times with one table (CompressAI's
+raster-scan loop calls ``decode_stream`` once per latent position) pays it once: each coder
+object keeps the last table it validated and reuses it while the same objects with the same
+contents come back, and :func:`cdf_tables` makes a validated :class:`CdfTables` that every
+function accepts in place of the three arguments.
+
 Example:
     >>> from tinify.ans import RansDecoder, RansEncoder, pmf_to_quantized_cdf
     >>> cdf = pmf_to_quantized_cdf([0.25, 0.5, 0.25, 1e-3], 16)
@@ -28,9 +35,11 @@ from tinify import _core
 
 __all__ = [
     "BufferedRansEncoder",
+    "CdfTables",
     "DecodeError",
     "RansDecoder",
     "RansEncoder",
+    "cdf_tables",
     "decode_batch",
     "encode_batch",
     "pmf_to_quantized_cdf",
@@ -38,8 +47,13 @@ __all__ = [
     "scale_indexes",
 ]
 
-#: Raised for a truncated or corrupt stream (a subclass of ``ValueError``).
+#: Raised for a truncated or corrupt stream (a subclass of ``ValueError``). Its qualified name
+#: is ``tinify.ans.DecodeError``, where it can be imported from.
 DecodeError = _core.DecodeError
+
+#: A validated CDF table (see :func:`cdf_tables`): pass it as ``cdfs``, without
+#: ``cdfs_sizes`` and ``offsets``, to any coder of this module.
+CdfTables = _core.CdfTables
 
 IntArrayLike: TypeAlias = Sequence[int] | np.ndarray | torch.Tensor
 CdfTableLike: TypeAlias = Sequence[Sequence[int]] | np.ndarray | torch.Tensor
@@ -89,26 +103,117 @@ def as_cdf_table(cdfs: CdfTableLike) -> np.ndarray:
     return table
 
 
-def _table_args(
-    cdfs: CdfTableLike, cdfs_sizes: IntArrayLike, offsets: IntArrayLike
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return as_cdf_table(cdfs), as_int32("cdfs_sizes", cdfs_sizes), as_int32("offsets", offsets)
+def cdf_tables(
+    cdfs: CdfTableLike | CdfTables,
+    cdfs_sizes: IntArrayLike | None = None,
+    offsets: IntArrayLike | None = None,
+) -> CdfTables:
+    """Validates a CDF table once, for any number of coder calls.
 
+    Args:
+        cdfs: the CDF rows (lists, a 2-D array or tensor; rows of unequal length are
+            zero-padded), or a :class:`CdfTables`, returned as it is.
+        cdfs_sizes: the number of valid entries of each row.
+        offsets: the value of each row's first symbol.
 
-def _encode_args(
-    symbols: IntArrayLike,
-    indexes: IntArrayLike,
-    cdfs: CdfTableLike,
-    cdfs_sizes: IntArrayLike,
-    offsets: IntArrayLike,
-    ndim: int = 1,
-) -> tuple[np.ndarray, ...]:
-    """The arguments of the native encoders: symbols, indexes and the table, as int32."""
-    return (
-        as_int32("symbols", symbols, ndim=ndim),
-        as_int32("indexes", indexes, ndim=ndim),
-        *_table_args(cdfs, cdfs_sizes, offsets),
+    Returns:
+        A :class:`CdfTables` that every coder here accepts as ``cdfs``, with no
+        ``cdfs_sizes`` and ``offsets``.
+
+    Raises:
+        ValueError: if a row is not a strictly increasing CDF from 0 to 65536 of its size, or
+            the lengths disagree.
+        TypeError: for arguments that do not hold integers.
+    """
+    if isinstance(cdfs, CdfTables):
+        if cdfs_sizes is not None or offsets is not None:
+            raise ValueError(
+                "`cdfs` is a CdfTables, which holds its sizes and offsets: "
+                "pass no `cdfs_sizes` or `offsets`"
+            )
+        return cdfs
+    if cdfs_sizes is None or offsets is None:
+        raise ValueError("a `cdfs` table needs `cdfs_sizes` and `offsets` (or pass a CdfTables)")
+    return _core.CdfTables(
+        as_cdf_table(cdfs), as_int32("cdfs_sizes", cdfs_sizes), as_int32("offsets", offsets)
     )
+
+
+class _LastTable:
+    """The last table a coder object validated, reused while the same objects come back with
+    the same contents.
+
+    A table is recognised by the identity of its three arguments and checked by content
+    against a private copy, so that a table changed in place is validated anew. The check
+    compares in C (lists item by item, arrays and tensors at once) and costs a small fraction
+    of converting and validating the table again.
+    """
+
+    __slots__ = ("_arguments", "_copies", "_tables")
+
+    def __init__(self) -> None:
+        self._arguments: tuple[Any, ...] = ()
+        self._copies: tuple[Any, ...] = ()
+        self._tables: CdfTables | None = None
+
+    def get(self, cdfs: Any, cdfs_sizes: Any, offsets: Any) -> CdfTables:
+        if isinstance(cdfs, CdfTables):
+            return cdf_tables(cdfs, cdfs_sizes, offsets)
+        arguments = (cdfs, cdfs_sizes, offsets)
+        if (
+            self._tables is not None
+            and all(a is b for a, b in zip(arguments, self._arguments, strict=True))
+            and all(_same(a, c) for a, c in zip(arguments, self._copies, strict=True))
+        ):
+            return self._tables
+        tables = cdf_tables(cdfs, cdfs_sizes, offsets)
+        copies = tuple(_copy(a) for a in arguments)
+        if all(c is not None for c in copies):
+            self._arguments, self._copies, self._tables = arguments, copies, tables
+        return tables
+
+
+_SCALARS = (int, np.integer)
+
+
+def _copy(value: Any) -> Any:
+    """A private copy of a table argument to compare it with later, or None when it is not
+    of a kind whose contents can be compared cheaply."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if type(value) in (list, tuple):
+        items = []
+        for item in value:
+            if type(item) is list or type(item) is tuple:
+                if not all(isinstance(v, _SCALARS) for v in item):
+                    return None
+                items.append(list(item))
+            elif isinstance(item, _SCALARS):
+                items.append(item)
+            else:
+                return None
+        return items
+    return None
+
+
+def _same(value: Any, copy: Any) -> bool:
+    if isinstance(copy, np.ndarray):
+        return (
+            value.shape == copy.shape and value.dtype == copy.dtype and np.array_equal(value, copy)
+        )
+    if isinstance(copy, torch.Tensor):
+        return value.shape == copy.shape and value.dtype == copy.dtype and torch.equal(value, copy)
+    # Lists or tuples of ints or of rows of ints, copied as lists of lists: a list of lists
+    # compares at once; tuples compare once converted. Rows changed into other kinds (arrays)
+    # may refuse to compare: the table is then validated anew.
+    try:
+        if value == copy:
+            return True
+        return [list(v) if type(v) in (list, tuple) else v for v in value] == copy
+    except (TypeError, ValueError):
+        return False
 
 
 def _like(values: np.ndarray, template: Any) -> Any:
@@ -212,20 +317,28 @@ def scale_indexes(
 class RansEncoder:
     """Encodes symbols into one rANS stream per call (CompressAI's ``RansEncoder``)."""
 
+    def __init__(self) -> None:
+        self._table = _LastTable()
+
     def encode_with_indexes(
         self,
         symbols: IntArrayLike,
         indexes: IntArrayLike,
-        cdfs: CdfTableLike,
-        cdfs_sizes: IntArrayLike,
-        offsets: IntArrayLike,
+        cdfs: CdfTableLike | CdfTables,
+        cdfs_sizes: IntArrayLike | None = None,
+        offsets: IntArrayLike | None = None,
     ) -> bytes:
         """Codes ``symbols[i]`` with CDF row ``indexes[i]``, shifted by ``offsets[row]``.
 
         Values outside a row's range are escape-coded, so any int32 value that is not
-        absurdly far from its row (more than 2**31 away) can be coded.
+        absurdly far from its row (more than 2**31 away) can be coded. ``cdfs`` may be a
+        :class:`CdfTables`, given without ``cdfs_sizes`` and ``offsets``.
         """
-        return _core.encode_with_indexes(*_encode_args(symbols, indexes, cdfs, cdfs_sizes, offsets))
+        return _core.encode_with_indexes(
+            as_int32("symbols", symbols),
+            as_int32("indexes", indexes),
+            self._table.get(cdfs, cdfs_sizes, offsets),
+        )
 
 
 class BufferedRansEncoder:
@@ -237,17 +350,22 @@ class BufferedRansEncoder:
 
     def __init__(self) -> None:
         self._inner = _core.BufferedRansEncoder()
+        self._table = _LastTable()
 
     def encode_with_indexes(
         self,
         symbols: IntArrayLike,
         indexes: IntArrayLike,
-        cdfs: CdfTableLike,
-        cdfs_sizes: IntArrayLike,
-        offsets: IntArrayLike,
+        cdfs: CdfTableLike | CdfTables,
+        cdfs_sizes: IntArrayLike | None = None,
+        offsets: IntArrayLike | None = None,
     ) -> None:
         """Appends symbols to the buffer; nothing is appended if an argument is invalid."""
-        self._inner.encode_with_indexes(*_encode_args(symbols, indexes, cdfs, cdfs_sizes, offsets))
+        self._inner.encode_with_indexes(
+            as_int32("symbols", symbols),
+            as_int32("indexes", indexes),
+            self._table.get(cdfs, cdfs_sizes, offsets),
+        )
 
     def flush(self) -> bytes:
         """Codes everything appended so far into one stream and empties the buffer."""
@@ -258,25 +376,29 @@ class RansDecoder:
     """Decodes rANS streams (CompressAI's ``RansDecoder``).
 
     Decoded values come back as a list when ``indexes`` is a list, and otherwise as an int32
-    numpy array or CPU torch tensor, like ``indexes``.
+    numpy array or CPU torch tensor, like ``indexes``. A decoder asked for more symbols than
+    the rest of its stream can hold raises :class:`DecodeError` before decoding any.
     """
 
     def __init__(self) -> None:
         self._inner = _core.RansDecoder()
+        self._table = _LastTable()
 
     def decode_with_indexes(
         self,
         encoded: bytes,
         indexes: IntArrayLike,
-        cdfs: CdfTableLike,
-        cdfs_sizes: IntArrayLike,
-        offsets: IntArrayLike,
+        cdfs: CdfTableLike | CdfTables,
+        cdfs_sizes: IntArrayLike | None = None,
+        offsets: IntArrayLike | None = None,
     ) -> Any:
         """Decodes a whole stream. Raises :class:`DecodeError` if the stream is truncated,
         corrupt, or not consumed exactly by ``indexes`` (for instance decoded with other tables).
         """
         values = _core.decode_with_indexes(
-            bytes(encoded), as_int32("indexes", indexes), *_table_args(cdfs, cdfs_sizes, offsets)
+            bytes(encoded),
+            as_int32("indexes", indexes),
+            self._table.get(cdfs, cdfs_sizes, offsets),
         )
         return _like(values, indexes)
 
@@ -287,13 +409,18 @@ class RansDecoder:
     def decode_stream(
         self,
         indexes: IntArrayLike,
-        cdfs: CdfTableLike,
-        cdfs_sizes: IntArrayLike,
-        offsets: IntArrayLike,
+        cdfs: CdfTableLike | CdfTables,
+        cdfs_sizes: IntArrayLike | None = None,
+        offsets: IntArrayLike | None = None,
     ) -> Any:
-        """Decodes the next ``len(indexes)`` symbols of the stream set by :meth:`set_stream`."""
+        """Decodes the next ``len(indexes)`` symbols of the stream set by :meth:`set_stream`.
+
+        The table is validated on the first call and reused while the same, unchanged
+        objects (or a :class:`CdfTables`) come back, so a call per latent position costs
+        what its symbols cost.
+        """
         values = self._inner.decode_stream(
-            as_int32("indexes", indexes), *_table_args(cdfs, cdfs_sizes, offsets)
+            as_int32("indexes", indexes), self._table.get(cdfs, cdfs_sizes, offsets)
         )
         return _like(values, indexes)
 
@@ -306,21 +433,25 @@ class RansDecoder:
 def encode_batch(
     symbols: IntArrayLike,
     indexes: IntArrayLike,
-    cdfs: CdfTableLike,
-    cdfs_sizes: IntArrayLike,
-    offsets: IntArrayLike,
+    cdfs: CdfTableLike | CdfTables,
+    cdfs_sizes: IntArrayLike | None = None,
+    offsets: IntArrayLike | None = None,
 ) -> list[bytes]:
     """Encodes each row of the 2-D ``symbols`` (with the same row of ``indexes``) into its own
     stream, rows in parallel. Row ``n`` gives the bytes ``RansEncoder`` gives for it alone."""
-    return _core.encode_batch(*_encode_args(symbols, indexes, cdfs, cdfs_sizes, offsets, ndim=2))
+    return _core.encode_batch(
+        as_int32("symbols", symbols, ndim=2),
+        as_int32("indexes", indexes, ndim=2),
+        cdf_tables(cdfs, cdfs_sizes, offsets),
+    )
 
 
 def decode_batch(
     strings: Sequence[bytes],
     indexes: IntArrayLike,
-    cdfs: CdfTableLike,
-    cdfs_sizes: IntArrayLike,
-    offsets: IntArrayLike,
+    cdfs: CdfTableLike | CdfTables,
+    cdfs_sizes: IntArrayLike | None = None,
+    offsets: IntArrayLike | None = None,
 ) -> np.ndarray:
     """Decodes ``strings[n]`` with row ``n`` of the 2-D ``indexes``, streams in parallel.
 
@@ -329,5 +460,5 @@ def decode_batch(
     return _core.decode_batch(
         [bytes(s) for s in strings],
         as_int32("indexes", indexes, ndim=2),
-        *_table_args(cdfs, cdfs_sizes, offsets),
+        cdf_tables(cdfs, cdfs_sizes, offsets),
     )

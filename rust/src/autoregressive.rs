@@ -29,7 +29,7 @@
 //! classic one of parallel decoding of causal image models (e.g. "Parallel Multi-Resolution
 //! Image Compression" / wavefront parallel processing of HEVC).
 
-use crate::coder::{decode_into, BufferedEncoder, CdfTable, SymbolSearch};
+use crate::coder::{check_room_for, decode_into, BufferedEncoder, CdfTable, SymbolSearch};
 use crate::error::{Error, Result};
 use crate::gaussian::ScaleIndex;
 use crate::network::{Activation, Dense, ROWS};
@@ -227,8 +227,29 @@ impl RasterScan {
         table: &CdfTable,
     ) -> Result<Vec<f32>> {
         let search = SymbolSearch::new(table, self.latent_channels * height * width);
+        self.decode_with(data, params, height, width, table, &search)
+    }
+
+    /// [`RasterScan::decode`] with a symbol search prepared by the caller
+    /// ([`crate::coder::PreparedTable::search`]).
+    ///
+    /// A stream too short for the latent's symbols, at the table's cheapest row, fails before
+    /// the loop starts, and again as soon as what is left of it cannot hold the positions still
+    /// to decode, so a truncated stream never costs the whole loop.
+    pub fn decode_with(
+        &self,
+        data: &[u8],
+        params: &[f32],
+        height: usize,
+        width: usize,
+        table: &CdfTable,
+        search: &SymbolSearch,
+    ) -> Result<Vec<f32>> {
+        let decoder = Decoder::new(data)?;
+        let symbols = self.latent_channels.saturating_mul(height).saturating_mul(width);
+        check_room_for(&decoder, table, symbols)?;
         let mut coder =
-            Decode { decoder: Decoder::new(data)?, table, search, symbols: vec![0; self.latent_channels] };
+            Decode { decoder, table, search, symbols: vec![0; self.latent_channels], left: symbols };
         let y_hat = self.run(params, height, width, table, &mut coder)?;
         coder.decoder.finish()?;
         Ok(y_hat)
@@ -373,13 +394,17 @@ impl PositionCoder for Encode<'_, '_> {
 struct Decode<'a, 't> {
     decoder: Decoder<'a>,
     table: &'a CdfTable<'t>,
-    search: SymbolSearch,
+    search: &'a SymbolSearch,
     symbols: Vec<i32>,
+    /// Symbols still to decode, this position's included.
+    left: usize,
 }
 
 impl PositionCoder for Decode<'_, '_> {
     fn code(&mut self, _at: usize, indexes: &[i32], means: &[f32], y_hat: &mut [f32]) -> Result<()> {
-        decode_into(&mut self.decoder, indexes, self.table, &self.search, &mut self.symbols)?;
+        check_room_for(&self.decoder, self.table, self.left)?;
+        self.left = self.left.saturating_sub(indexes.len());
+        decode_into(&mut self.decoder, indexes, self.table, self.search, &mut self.symbols)?;
         for ((value, &symbol), &mean) in y_hat.iter_mut().zip(&self.symbols).zip(means) {
             *value = symbol as f32 + mean;
         }
@@ -496,9 +521,38 @@ mod tests {
             }
             // Decoding with other side information fails or gives another latent.
             let other: Vec<f32> = params.iter().map(|v| v + 0.5).collect();
-            if let Ok(wrong) = model.decode(&data, &other, h, w, &cdf_table) {
-                assert_ne!(wrong, y_hat);
+            match model.decode(&data, &other, h, w, &cdf_table) {
+                Ok(wrong) => assert_ne!(wrong, y_hat),
+                Err(err) => assert!(err.is_decode_error(), "not a decode error: {err}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_stream_far_too_short_for_the_latent_stops_early() {
+        let mut rng = SmallRng::seed_from_u64(12);
+        let t = table();
+        let cdf_table = CdfTable::new(&t.cdfs, t.stride, &t.sizes, &t.offsets).unwrap();
+        let (m, p) = (2, 1);
+        let model = model(&mut rng, m, p, 5);
+        // An 8-byte stream for a 700 x 700 latent: rejected before the loop runs.
+        let (h, w) = (700, 700);
+        let params = vec![0.0f32; p * h * w];
+        let empty = crate::rans::Encoder::new().finish();
+        let err = model.decode(&empty, &params, h, w, &cdf_table).unwrap_err();
+        assert_eq!(err, Error::StreamTooShort { symbols: m * h * w, words: 0 });
+        // A real stream of a 6 x 6 latent decoded as 60 x 60: it stops once what is left cannot
+        // hold the positions still to decode, long before the last one.
+        let (h0, w0) = (6, 6);
+        let y: Vec<f32> = (0..m * h0 * w0).map(|_| rng.random_range(-6.0..6.0)).collect();
+        let (data, _) = model.encode(&y, &vec![0.5; p * h0 * w0], h0, w0, &cdf_table).unwrap();
+        let (h, w) = (60, 60);
+        let err = model.decode(&data, &vec![0.5; p * h * w], h, w, &cdf_table).unwrap_err();
+        match err {
+            Error::StreamTooShort { symbols, .. } => {
+                assert!(symbols > m * h * w / 2, "stopped with {symbols} of {} symbols left", m * h * w)
+            }
+            other => panic!("expected an early stop, got {other}"),
         }
     }
 

@@ -21,20 +21,30 @@
 //! the row linearly (up to 3133 entries for its Gaussian tables); here a per-row bucket table
 //! gives the answer in one load for almost every symbol (see [`SymbolSearch`]).
 
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::rans::{Decoder, Encoder, Step, MAX_BYPASS_VALUE, PROB_SCALE};
+use crate::rans::{min_step_bits, Decoder, Encoder, Step, MAX_BYPASS_VALUE, PROB_SCALE};
 
 /// A validated table of CDF rows with their sizes and offsets.
 ///
 /// Row `r` is `cdfs[r * stride..][..sizes[r]]`: a strictly increasing CDF from 0 to 65536 whose
-/// last interval (symbol `sizes[r] - 2`) is the escape symbol.
+/// last interval (symbol `sizes[r] - 2`) is the escape symbol. The table borrows or owns the
+/// entries ([`CdfTable::into_owned`]); [`PreparedTable`] keeps an owned one for many calls.
 #[derive(Debug, Clone)]
 pub struct CdfTable<'a> {
-    cdfs: &'a [i32],
+    cdfs: Cow<'a, [i32]>,
     rows: Vec<Row>,
+    /// Per row, the fewest bits any of its symbols adds to a stream, in [`COST_UNIT`]s.
+    min_cost: Vec<u32>,
 }
+
+/// Unit of [`CdfTable`]'s symbol costs: `2^-24` bits, so that bounds sum exactly in integers.
+const COST_UNIT: f64 = (1u32 << 24) as f64;
 
 /// What coding needs of one row, gathered so that a symbol costs one load of metadata.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +67,7 @@ impl<'a> CdfTable<'a> {
             return Err(Error::LengthMismatch { what: "cdfs", expected: rows * stride, got: cdfs.len() });
         }
         let mut prepared = Vec::with_capacity(rows);
+        let mut min_cost = Vec::with_capacity(rows);
         for (row, (&size, &offset)) in sizes.iter().zip(offsets).enumerate() {
             if size < 2 || size as usize > stride {
                 return Err(Error::CdfSize { row, size: i64::from(size), max: stride });
@@ -78,8 +89,45 @@ impl<'a> CdfTable<'a> {
                 return Err(Error::CdfEnd { row, position: cdf.len() - 1, value: i64::from(last) });
             }
             prepared.push(Row { base: row * stride, max: size as u32 - 2, offset });
+            // The likeliest interval costs least (an escape costs its interval and more).
+            let widest = cdf.windows(2).map(|w| (w[1] - w[0]) as u32).max().unwrap_or(PROB_SCALE);
+            min_cost.push((min_step_bits(widest) * COST_UNIT) as u32);
         }
-        Ok(CdfTable { cdfs, rows: prepared })
+        Ok(CdfTable { cdfs: Cow::Borrowed(cdfs), rows: prepared, min_cost })
+    }
+
+    /// The same table, owning its entries.
+    pub fn into_owned(self) -> CdfTable<'static> {
+        CdfTable { cdfs: Cow::Owned(self.cdfs.into_owned()), rows: self.rows, min_cost: self.min_cost }
+    }
+
+    /// Total entries of the valid parts of the rows.
+    fn entries(&self) -> usize {
+        self.rows.iter().map(|r| r.max as usize + 2).sum()
+    }
+
+    /// The fewest bits any symbol of any row adds to a stream, in [`COST_UNIT`]s.
+    fn min_cost_any(&self) -> u64 {
+        self.min_cost.iter().copied().min().map_or(0, u64::from)
+    }
+
+    /// Fails, before any decoding, when `dec` cannot hold `symbols` symbols of the rows
+    /// `indexes` (or, when `indexes` is `None`, of this table's cheapest row): a stream
+    /// exhausted far too early is rejected at once instead of after all the steps. Indexes out
+    /// of range count as free here; decoding reports them.
+    fn check_room(&self, dec: &Decoder, indexes: Option<&[i32]>, symbols: usize) -> Result<()> {
+        let needed: u64 = match indexes {
+            Some(indexes) => {
+                indexes.iter().map(|&i| u64::from(self.min_cost.get(i as usize).copied().unwrap_or(0))).sum()
+            }
+            None => self.min_cost_any().saturating_mul(symbols as u64),
+        };
+        // One bit of slack covers the rounding of the float bound.
+        let room = ((dec.information_left() + 1.0) * COST_UNIT) as u64;
+        if needed > room {
+            return Err(Error::StreamTooShort { symbols, words: dec.words_left() });
+        }
+        Ok(())
     }
 
     /// Number of rows.
@@ -88,12 +136,12 @@ impl<'a> CdfTable<'a> {
     }
 
     /// The valid entries of row `index`, which must be in range.
-    fn cdf(&self, index: usize) -> &'a [i32] {
+    fn cdf(&self, index: usize) -> &[i32] {
         self.cdf_of(self.rows[index])
     }
 
     #[inline(always)]
-    fn cdf_of(&self, row: Row) -> &'a [i32] {
+    fn cdf_of(&self, row: Row) -> &[i32] {
         &self.cdfs[row.base..][..row.max as usize + 2]
     }
 
@@ -292,6 +340,60 @@ pub struct SymbolSearch {
     buckets: Vec<u64>,
 }
 
+impl SymbolSearch {
+    /// Binary search of the rows: nothing to build.
+    const BINARY: SymbolSearch = SymbolSearch { rows: Vec::new(), buckets: Vec::new() };
+}
+
+/// A validated table kept for many calls, with its symbol search built once it pays.
+///
+/// Validating a table touches every entry (about 27,000 for a Gaussian scale table), and so
+/// does building its [`SymbolSearch`]. Code that decodes a few hundred symbols per call (a
+/// Python loop over latent positions, as CompressAI's raster-scan codec does) would pay that on
+/// every call; a prepared table pays it once. The bucket search is built when the symbols
+/// decoded through the table reach half its entries, the point from which it beats binary
+/// search; before that, calls binary-search the rows.
+#[derive(Debug)]
+pub struct PreparedTable {
+    table: CdfTable<'static>,
+    entries: usize,
+    decoded: AtomicUsize,
+    search: OnceLock<SymbolSearch>,
+}
+
+impl PreparedTable {
+    /// Validates a table (as [`CdfTable::new`]) and keeps it.
+    pub fn new(cdfs: &[i32], stride: usize, sizes: &[i32], offsets: &[i32]) -> Result<Self> {
+        Ok(Self::from(CdfTable::new(cdfs, stride, sizes, offsets)?.into_owned()))
+    }
+
+    /// The validated table.
+    pub fn table(&self) -> &CdfTable<'static> {
+        &self.table
+    }
+
+    /// The search to decode `symbols` more symbols with: the bucket search once the table has
+    /// decoded enough symbols, binary search before.
+    pub fn search(&self, symbols: usize) -> &SymbolSearch {
+        if let Some(search) = self.search.get() {
+            return search;
+        }
+        let seen = self.decoded.fetch_add(symbols, Ordering::Relaxed).saturating_add(symbols);
+        if seen < self.entries / 2 {
+            static BINARY: SymbolSearch = SymbolSearch::BINARY;
+            return &BINARY;
+        }
+        self.search.get_or_init(|| SymbolSearch::new(&self.table, usize::MAX))
+    }
+}
+
+impl From<CdfTable<'static>> for PreparedTable {
+    fn from(table: CdfTable<'static>) -> Self {
+        let entries = table.entries();
+        PreparedTable { table, entries, decoded: AtomicUsize::new(0), search: OnceLock::new() }
+    }
+}
+
 const MIN_BUCKET_BITS: u32 = 2;
 const MAX_BUCKET_BITS: u32 = 10;
 /// Bits of the packed word holding the bucket's first symbol.
@@ -322,10 +424,9 @@ fn bucket_bits(cdf: &[i32]) -> u32 {
 impl SymbolSearch {
     /// Prepares the search for decoding `symbols` symbols with `table`.
     pub fn new(table: &CdfTable, symbols: usize) -> Self {
-        let entries: usize = table.rows.iter().map(|r| r.max as usize + 2).sum();
         let too_long = table.rows.iter().any(|r| r.max >= 1 << FIRST_BITS);
-        if symbols < entries / 2 || too_long {
-            return SymbolSearch { rows: Vec::new(), buckets: Vec::new() };
+        if symbols < table.entries() / 2 || too_long {
+            return SymbolSearch::BINARY;
         }
         let mut rows = Vec::with_capacity(table.rows());
         let mut buckets = Vec::new();
@@ -399,6 +500,10 @@ fn pack(first: usize, start: i32, split: i32, end: i32) -> u64 {
 }
 
 /// Decodes `out.len()` symbols with the rows `indexes` from `dec`.
+///
+/// Before decoding, the rows' cheapest symbols are summed against what the rest of the stream
+/// can hold (see [`crate::rans::min_step_bits`]): a stream far too short for the request fails
+/// at once, with [`Error::StreamTooShort`], instead of after decoding up to all the symbols.
 pub fn decode_into(
     dec: &mut Decoder,
     indexes: &[i32],
@@ -409,6 +514,7 @@ pub fn decode_into(
     if indexes.len() != out.len() {
         return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
     }
+    table.check_room(dec, Some(indexes), indexes.len())?;
     // A local copy keeps the state in registers; it is written back at the end.
     let mut d = *dec;
     for (i, (&index, value)) in indexes.iter().zip(out.iter_mut()).enumerate() {
@@ -456,13 +562,21 @@ fn decode_escape(mut d: Decoder, row: Row) -> Result<(i32, Decoder)> {
     Ok((v, d))
 }
 
+/// Fails, before any decoding, when `dec` cannot hold `symbols` symbols of `table`'s
+/// cheapest row: the bound a decoder that does not know its indexes in advance (the
+/// autoregressive loop) can check.
+pub fn check_room_for(dec: &Decoder, table: &CdfTable, symbols: usize) -> Result<()> {
+    table.check_room(dec, None, symbols)
+}
+
 /// Decodes a whole stream and checks that it was consumed exactly.
 pub fn decode_with_indexes(data: &[u8], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
     let search = SymbolSearch::new(table, indexes.len());
     decode_stream_with(data, indexes, table, &search, out)
 }
 
-fn decode_stream_with(
+/// [`decode_with_indexes`] with a search prepared by the caller ([`PreparedTable::search`]).
+pub fn decode_stream_with(
     data: &[u8],
     indexes: &[i32],
     table: &CdfTable,
@@ -476,20 +590,31 @@ fn decode_stream_with(
 
 /// Decodes one stream per row of `indexes` / `out` (both `streams.len() * len`), in parallel.
 pub fn decode_batch(streams: &[&[u8]], indexes: &[i32], table: &CdfTable, out: &mut [i32]) -> Result<()> {
+    let search = SymbolSearch::new(table, out.len());
+    decode_batch_with(streams, indexes, table, &search, out)
+}
+
+/// [`decode_batch`] with a search prepared by the caller ([`PreparedTable::search`]).
+pub fn decode_batch_with(
+    streams: &[&[u8]],
+    indexes: &[i32],
+    table: &CdfTable,
+    search: &SymbolSearch,
+    out: &mut [i32],
+) -> Result<()> {
     if indexes.len() != out.len() {
         return Err(Error::LengthMismatch { what: "indexes", expected: out.len(), got: indexes.len() });
     }
     let len = split_len(out.len(), streams.len())?;
-    let search = SymbolSearch::new(table, out.len());
     if streams.len() <= 1 || len == 0 {
         return streams.iter().enumerate().try_for_each(|(s, data)| {
-            decode_stream_with(data, &indexes[s * len..][..len], table, &search, &mut out[s * len..][..len])
+            decode_stream_with(data, &indexes[s * len..][..len], table, search, &mut out[s * len..][..len])
         });
     }
     out.par_chunks_mut(len)
         .zip(indexes.par_chunks(len))
         .zip(streams.par_iter())
-        .try_for_each(|((out, indexes), data)| decode_stream_with(data, indexes, table, &search, out))
+        .try_for_each(|((out, indexes), data)| decode_stream_with(data, indexes, table, search, out))
 }
 
 #[cfg(test)]
@@ -623,6 +748,49 @@ mod tests {
         decode_batch(&refs, &indexes, &table, &mut out).unwrap();
         assert_eq!(out, symbols);
         assert!(encode_batch(&symbols, &indexes, 7, &table).is_err());
+    }
+
+    #[test]
+    fn a_tiny_stream_asked_for_many_symbols_fails_before_decoding() {
+        // Every symbol of the golden row costs at least a bit: 8 bytes cannot hold a million.
+        let table = golden_table();
+        let bytes = encode_with_indexes(&[1, 2], &[0, 0], &table).unwrap();
+        let indexes = vec![0; 1_000_000];
+        let mut out = vec![-7; indexes.len()];
+        let err = decode_with_indexes(&bytes, &indexes, &table, &mut out).unwrap_err();
+        assert_eq!(err, Error::StreamTooShort { symbols: 1_000_000, words: 0 });
+        assert!(err.is_decode_error());
+        assert!(out.iter().all(|&v| v == -7), "no symbol was decoded");
+        // The bound is not an estimate: near-certain symbols, thousands per bit, still decode.
+        let cheap = CdfTable::new(&[0, 65535, 65536], 3, &[3], &[0]).unwrap();
+        let zeros = vec![0; 1_000_000];
+        let bytes = encode_with_indexes(&zeros, &zeros, &cheap).unwrap();
+        assert!(bytes.len() <= 16, "{} bytes", bytes.len());
+        let mut out = vec![1; zeros.len()];
+        decode_with_indexes(&bytes, &zeros, &cheap, &mut out).unwrap();
+        assert_eq!(out, zeros);
+        // ... and far more of them than a stream holds fail at once.
+        let err = decode_with_indexes(&bytes, &vec![0; 20_000_000], &cheap, &mut vec![0; 20_000_000]);
+        assert!(matches!(err, Err(Error::StreamTooShort { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn a_prepared_table_decodes_like_a_fresh_one_before_and_after_building_its_search() {
+        let cdf: Vec<i32> = vec![0, 1, 2, 3, 100, 101, 30000, 65535, 65536];
+        let (sizes, offsets) = ([cdf.len() as i32], [-3]);
+        let prepared = PreparedTable::new(&cdf, cdf.len(), &sizes, &offsets).unwrap();
+        assert!(prepared.search.get().is_none());
+        let symbols: Vec<i32> = (0..40).map(|i| (i * 7) % 13 - 5).collect();
+        let indexes = vec![0; symbols.len()];
+        let bytes = encode_with_indexes(&symbols, &indexes, prepared.table()).unwrap();
+        for _ in 0..3 {
+            let mut out = vec![0; symbols.len()];
+            let search = prepared.search(symbols.len());
+            decode_stream_with(&bytes, &indexes, prepared.table(), search, &mut out).unwrap();
+            assert_eq!(out, symbols);
+        }
+        assert!(prepared.search.get().is_some_and(|s| !s.buckets.is_empty()), "built once it pays");
+        assert!(PreparedTable::new(&cdf, cdf.len(), &sizes, &[]).is_err());
     }
 
     #[test]

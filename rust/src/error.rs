@@ -119,6 +119,14 @@ pub enum Error {
         /// Words in the stream.
         words: usize,
     },
+    /// The stream cannot hold the symbols asked of it: found before decoding them.
+    #[error("truncated stream: its {words} unread words cannot hold the {symbols} symbols asked for (checked before decoding)")]
+    StreamTooShort {
+        /// Symbols asked for.
+        symbols: usize,
+        /// Words left in the stream.
+        words: usize,
+    },
     /// The decoder reached a state that no encoder produces.
     #[error("corrupt stream: {0}")]
     CorruptStream(&'static str),
@@ -146,6 +154,7 @@ impl Error {
             self,
             Error::StreamLength { .. }
                 | Error::TruncatedStream { .. }
+                | Error::StreamTooShort { .. }
                 | Error::CorruptStream(_)
                 | Error::StreamNotExhausted { .. }
         )

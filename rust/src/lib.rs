@@ -6,7 +6,8 @@
 //! * [`gaussian`]: the CDF row of a Gaussian scale (GaussianConditional's index selection);
 //! * [`network`]: dense layers and activations, bit-identical on every instruction set;
 //! * [`autoregressive`]: the serial context-model loop of raster-scan codecs (mbt2018,
-//!   cheng2020), shared by encoder and decoder.
+//!   cheng2020), shared by encoder and decoder;
+//! * [`pool`]: bounded, reused thread pools for batch work.
 //!
 //! These modules know nothing of Python. The `python` feature adds the PyO3 binding layer,
 //! `tinify._core`, which converts numpy arrays, releases the GIL and maps [`Error`] to
@@ -18,6 +19,7 @@ pub mod coder;
 pub mod error;
 pub mod gaussian;
 pub mod network;
+pub mod pool;
 pub mod rans;
 
 #[cfg(feature = "python")]

@@ -155,7 +155,7 @@ impl Dense {
             for (block, (weights, bias)) in
                 self.packed.chunks_exact(self.inputs * LANES).zip(self.bias.chunks_exact(LANES)).enumerate()
             {
-                let acc = kernel(weights, bias, &xs);
+                let acc = kernel.block(weights, bias, &xs);
                 let lanes = LANES.min(self.outputs - block * LANES);
                 for (r, row) in acc.iter().enumerate() {
                     y[(first + r) * y_stride + block * LANES..][..lanes].copy_from_slice(&row[..lanes]);
@@ -165,22 +165,46 @@ impl Dense {
     }
 }
 
-/// One block of [`LANES`] outputs for [`ROWS`] positions: `bias + Σ_i w[i] * x[r][i]`, the
-/// sum taken in input order with separate multiplies and adds. `weights` holds `LANES` values
-/// per input, each row of `xs` one value per input.
-type Kernel = fn(&[f32], &[f32], &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS];
+/// The block kernel for this CPU.
+///
+/// Each variant computes one block of [`LANES`] outputs for [`ROWS`] positions:
+/// `bias + Σ_i w[i] * x[r][i]`, the sum taken in input order with separate multiplies and adds
+/// (`weights` holds `LANES` values per input, each row of `xs` one value per input). The
+/// x86 variants hold a token ([`x86::Avx512`], [`x86::Avx2`]) that only a successful CPU
+/// feature check creates, so a kernel needing an instruction set cannot be called without it.
+#[derive(Debug, Clone, Copy)]
+enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx512(x86::Avx512),
+    #[cfg(target_arch = "x86_64")]
+    Avx2(x86::Avx2),
+}
+
+impl Kernel {
+    #[inline]
+    fn block(self, weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+        match self {
+            Kernel::Portable => block_portable(weights, bias, xs),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512(token) => token.block(weights, bias, xs),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2(token) => token.block(weights, bias, xs),
+        }
+    }
+}
 
 fn select_kernel() -> Kernel {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return x86::block_avx512;
+        if let Some(token) = x86::Avx512::detect() {
+            return Kernel::Avx512(token);
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return x86::block_avx2;
+        if let Some(token) = x86::Avx2::detect() {
+            return Kernel::Avx2(token);
         }
     }
-    block_portable
+    Kernel::Portable
 }
 
 fn block_portable(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
@@ -204,16 +228,48 @@ mod x86 {
     use super::{LANES, ROWS};
     use std::arch::x86_64::*;
 
-    pub(super) fn block_avx512(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
-        check(weights, bias, xs);
-        // SAFETY: this kernel is only selected when the CPU supports AVX-512F.
-        unsafe { avx512(weights, bias, xs) }
+    /// Proof that the CPU supports AVX-512F: only [`Avx512::detect`] makes one.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Avx512(());
+
+    impl Avx512 {
+        /// The token, if this CPU supports AVX-512F.
+        pub(super) fn detect() -> Option<Self> {
+            std::arch::is_x86_feature_detected!("avx512f").then_some(Avx512(()))
+        }
+
+        pub(super) fn block(
+            self,
+            weights: &[f32],
+            bias: &[f32],
+            xs: &[&[f32]; ROWS],
+        ) -> [[f32; LANES]; ROWS] {
+            check(weights, bias, xs);
+            // SAFETY: `self` exists, so `detect` found AVX-512F; the slice lengths are checked.
+            unsafe { avx512(weights, bias, xs) }
+        }
     }
 
-    pub(super) fn block_avx2(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
-        check(weights, bias, xs);
-        // SAFETY: this kernel is only selected when the CPU supports AVX2.
-        unsafe { avx2(weights, bias, xs) }
+    /// Proof that the CPU supports AVX2: only [`Avx2::detect`] makes one.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Avx2(());
+
+    impl Avx2 {
+        /// The token, if this CPU supports AVX2.
+        pub(super) fn detect() -> Option<Self> {
+            std::arch::is_x86_feature_detected!("avx2").then_some(Avx2(()))
+        }
+
+        pub(super) fn block(
+            self,
+            weights: &[f32],
+            bias: &[f32],
+            xs: &[&[f32]; ROWS],
+        ) -> [[f32; LANES]; ROWS] {
+            check(weights, bias, xs);
+            // SAFETY: `self` exists, so `detect` found AVX2; the slice lengths are checked.
+            unsafe { avx2(weights, bias, xs) }
+        }
     }
 
     fn check(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) {
@@ -222,8 +278,13 @@ mod x86 {
     }
 
     /// One zmm of 16 outputs per row, 8 rows.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX-512F (hold an [`Avx512`]), `bias` must hold [`LANES`] values
+    /// and every row of `xs` `weights.len() / LANES` values.
     #[target_feature(enable = "avx512f")]
-    fn avx512(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+    unsafe fn avx512(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
         const { assert!(LANES == 16 && ROWS == 8) };
         let inputs = weights.len() / LANES;
         let (w, x) = (weights.as_ptr(), xs.map(<[f32]>::as_ptr));
@@ -247,8 +308,13 @@ mod x86 {
     }
 
     /// Two ymm of 8 outputs per row, 4 rows at a time (16 registers in all).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2 (hold an [`Avx2`]), `bias` must hold [`LANES`] values and
+    /// every row of `xs` `weights.len() / LANES` values.
     #[target_feature(enable = "avx2")]
-    fn avx2(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+    unsafe fn avx2(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
         const { assert!(LANES == 16 && ROWS.is_multiple_of(4)) };
         let inputs = weights.len() / LANES;
         let w = weights.as_ptr();
@@ -336,14 +402,14 @@ mod tests {
         let expected = block_portable(&weights, &bias, &xs);
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                assert_eq!(x86::block_avx512(&weights, &bias, &xs), expected);
+            if let Some(token) = x86::Avx512::detect() {
+                assert_eq!(token.block(&weights, &bias, &xs), expected);
             }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                assert_eq!(x86::block_avx2(&weights, &bias, &xs), expected);
+            if let Some(token) = x86::Avx2::detect() {
+                assert_eq!(token.block(&weights, &bias, &xs), expected);
             }
         }
-        assert_eq!(select_kernel()(&weights, &bias, &xs), expected);
+        assert_eq!(select_kernel().block(&weights, &bias, &xs), expected);
     }
 
     #[test]

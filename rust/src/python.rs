@@ -24,14 +24,19 @@ use rayon::prelude::*;
 
 use crate::autoregressive::{Layer, RasterScan};
 use crate::cdf;
-use crate::coder::{self, BufferedEncoder, CdfTable, SymbolSearch};
+use std::sync::Arc;
+
+use crate::coder::{self, BufferedEncoder, PreparedTable};
 use crate::error::Error;
 use crate::gaussian;
 use crate::network::{Activation, Dense};
+use crate::pool;
 use crate::rans::{Decoder, DecoderState};
 
+// Named after the module users import it from (`tinify.ans.DecodeError`), so that tracebacks
+// and `repr` show a name that can be imported.
 pyo3::create_exception!(
-    tinify,
+    tinify.ans,
     DecodeError,
     PyValueError,
     "A byte string is not a valid stream for the given indexes and CDF tables: truncated, corrupt, or decoded with other tables."
@@ -55,38 +60,85 @@ fn slice2<'a, T: numpy::Element>(array: &'a PyReadonlyArray2<'_, T>, name: &str)
     array.as_slice().map_err(|_| PyValueError::new_err(format!("`{name}` must be a C-contiguous array")))
 }
 
-/// The borrowed arrays of a CDF table, validated by [`CdfTable::new`] inside the GIL-free part.
-struct TableArgs<'a> {
-    cdfs: &'a [i32],
-    stride: usize,
-    sizes: &'a [i32],
-    offsets: &'a [i32],
+/// A validated CDF table kept for many calls: CompressAI's `(cdfs, cdfs_sizes, offsets)`
+/// checked once, so that coding with it costs nothing per table entry.
+#[pyclass(module = "tinify._core", name = "CdfTables", frozen)]
+struct PyCdfTables {
+    inner: Arc<PreparedTable>,
+    shape: (usize, usize),
 }
 
-impl<'a> TableArgs<'a> {
+#[pymethods]
+impl PyCdfTables {
+    /// Validates `cdfs` (`(rows, max_length)`), `cdfs_sizes` and `offsets` (`rows` each).
+    #[new]
     fn new(
-        cdfs: &'a PyReadonlyArray2<'_, i32>,
-        sizes: &'a PyReadonlyArray1<'_, i32>,
-        offsets: &'a PyReadonlyArray1<'_, i32>,
+        py: Python<'_>,
+        cdfs: PyReadonlyArray2<'_, i32>,
+        cdfs_sizes: PyReadonlyArray1<'_, i32>,
+        offsets: PyReadonlyArray1<'_, i32>,
     ) -> PyResult<Self> {
-        let shape = cdfs.shape();
-        if shape[0] != sizes.len() {
-            return Err(PyValueError::new_err(format!(
-                "`cdfs` has {} rows but `cdfs_sizes` has {} entries",
-                shape[0],
-                sizes.len()
-            )));
-        }
-        Ok(TableArgs {
-            cdfs: slice2(cdfs, "cdfs")?,
-            stride: shape[1],
-            sizes: slice(sizes, "cdfs_sizes")?,
-            offsets: slice(offsets, "offsets")?,
-        })
+        let shape = (cdfs.shape()[0], cdfs.shape()[1]);
+        Ok(PyCdfTables { inner: prepare(py, &cdfs, &cdfs_sizes, &offsets)?, shape })
     }
 
-    fn table(&self) -> Result<CdfTable<'a>, Error> {
-        CdfTable::new(self.cdfs, self.stride, self.sizes, self.offsets)
+    /// `(rows, max_length)` of the table.
+    #[getter]
+    fn shape(&self) -> (usize, usize) {
+        self.shape
+    }
+
+    fn __repr__(&self) -> String {
+        format!("CdfTables(rows={}, max_length={})", self.shape.0, self.shape.1)
+    }
+}
+
+/// Validates the arrays of a table, with the GIL released, into a table kept for the call (or
+/// for a [`PyCdfTables`]).
+fn prepare(
+    py: Python<'_>,
+    cdfs: &PyReadonlyArray2<'_, i32>,
+    sizes: &PyReadonlyArray1<'_, i32>,
+    offsets: &PyReadonlyArray1<'_, i32>,
+) -> PyResult<Arc<PreparedTable>> {
+    let shape = cdfs.shape();
+    if shape[0] != sizes.len() {
+        return Err(PyValueError::new_err(format!(
+            "`cdfs` has {} rows but `cdfs_sizes` has {} entries",
+            shape[0],
+            sizes.len()
+        )));
+    }
+    let (stride, cdfs) = (shape[1], slice2(cdfs, "cdfs")?);
+    let (sizes, offsets) = (slice(sizes, "cdfs_sizes")?, slice(offsets, "offsets")?);
+    Ok(Arc::new(py.detach(|| PreparedTable::new(cdfs, stride, sizes, offsets))?))
+}
+
+/// The `cdfs` argument of every coding function: a [`PyCdfTables`], or an int32 array that
+/// comes with `cdfs_sizes` and `offsets`.
+#[derive(FromPyObject)]
+enum Cdfs<'py> {
+    Prepared(Bound<'py, PyCdfTables>),
+    Array(PyReadonlyArray2<'py, i32>),
+}
+
+/// The one conversion of a CDF-table argument: a prepared table as it is, or the
+/// `(cdfs, cdfs_sizes, offsets)` arrays validated for this call.
+fn tables(
+    py: Python<'_>,
+    cdfs: Cdfs<'_>,
+    sizes: Option<PyReadonlyArray1<'_, i32>>,
+    offsets: Option<PyReadonlyArray1<'_, i32>>,
+) -> PyResult<Arc<PreparedTable>> {
+    match (cdfs, sizes, offsets) {
+        (Cdfs::Prepared(tables), None, None) => Ok(Arc::clone(&tables.get().inner)),
+        (Cdfs::Prepared(_), _, _) => Err(PyValueError::new_err(
+            "`cdfs` is a CdfTables, which holds its sizes and offsets: pass no `cdfs_sizes` or `offsets`",
+        )),
+        (Cdfs::Array(cdfs), Some(sizes), Some(offsets)) => prepare(py, &cdfs, &sizes, &offsets),
+        (Cdfs::Array(_), _, _) => Err(PyValueError::new_err(
+            "a `cdfs` array needs `cdfs_sizes` and `offsets` (or pass a CdfTables)",
+        )),
     }
 }
 
@@ -162,30 +214,32 @@ fn scale_indexes<'py>(
 
 /// Encodes `symbols[i]` with CDF row `indexes[i]` into one stream.
 #[pyfunction]
+#[pyo3(signature = (symbols, indexes, cdfs, cdfs_sizes = None, offsets = None))]
 fn encode_with_indexes<'py>(
     py: Python<'py>,
     symbols: PyReadonlyArray1<'py, i32>,
     indexes: PyReadonlyArray1<'py, i32>,
-    cdfs: PyReadonlyArray2<'py, i32>,
-    cdfs_sizes: PyReadonlyArray1<'py, i32>,
-    offsets: PyReadonlyArray1<'py, i32>,
+    cdfs: Cdfs<'py>,
+    cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+    offsets: Option<PyReadonlyArray1<'py, i32>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
     let (symbols, indexes) = (slice(&symbols, "symbols")?, slice(&indexes, "indexes")?);
-    let bytes = py.detach(|| coder::encode_with_indexes(symbols, indexes, &args.table()?))?;
+    let bytes = py.detach(|| coder::encode_with_indexes(symbols, indexes, tables.table()))?;
     Ok(PyBytes::new(py, &bytes))
 }
 
 /// Encodes each row of `symbols` (with the same row of `indexes`) into its own stream, the rows
 /// in parallel.
 #[pyfunction]
+#[pyo3(signature = (symbols, indexes, cdfs, cdfs_sizes = None, offsets = None))]
 fn encode_batch<'py>(
     py: Python<'py>,
     symbols: PyReadonlyArray2<'py, i32>,
     indexes: PyReadonlyArray2<'py, i32>,
-    cdfs: PyReadonlyArray2<'py, i32>,
-    cdfs_sizes: PyReadonlyArray1<'py, i32>,
-    offsets: PyReadonlyArray1<'py, i32>,
+    cdfs: Cdfs<'py>,
+    cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+    offsets: Option<PyReadonlyArray1<'py, i32>>,
 ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
     if symbols.shape() != indexes.shape() {
         return Err(PyValueError::new_err(format!(
@@ -195,43 +249,48 @@ fn encode_batch<'py>(
         )));
     }
     let streams = symbols.shape()[0];
-    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
     let (symbols, indexes) = (slice2(&symbols, "symbols")?, slice2(&indexes, "indexes")?);
-    let encoded = py.detach(|| coder::encode_batch(symbols, indexes, streams, &args.table()?))?;
+    let encoded = py.detach(|| coder::encode_batch(symbols, indexes, streams, tables.table()))?;
     Ok(encoded.iter().map(|b| PyBytes::new(py, b)).collect())
 }
 
 /// Decodes one stream, which must be consumed exactly.
 #[pyfunction]
+#[pyo3(signature = (encoded, indexes, cdfs, cdfs_sizes = None, offsets = None))]
 fn decode_with_indexes<'py>(
     py: Python<'py>,
     encoded: &[u8],
     indexes: PyReadonlyArray1<'py, i32>,
-    cdfs: PyReadonlyArray2<'py, i32>,
-    cdfs_sizes: PyReadonlyArray1<'py, i32>,
-    offsets: PyReadonlyArray1<'py, i32>,
+    cdfs: Cdfs<'py>,
+    cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+    offsets: Option<PyReadonlyArray1<'py, i32>>,
 ) -> PyResult<Bound<'py, PyArray1<i32>>> {
-    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
     let indexes = slice(&indexes, "indexes")?;
     // numpy allocates large arrays on huge pages: far fewer page faults while decoding into it.
     let out = PyArray1::<i32>::zeros(py, indexes.len(), false);
     {
         let mut view = out.readwrite();
         let values = view.as_slice_mut().expect("a new array is contiguous");
-        py.detach(|| coder::decode_with_indexes(encoded, indexes, &args.table()?, values))?;
+        py.detach(|| {
+            let search = tables.search(indexes.len());
+            coder::decode_stream_with(encoded, indexes, tables.table(), search, values)
+        })?;
     }
     Ok(out)
 }
 
 /// Decodes `strings[n]` with `indexes[n]` for every `n`, the streams in parallel.
 #[pyfunction]
+#[pyo3(signature = (strings, indexes, cdfs, cdfs_sizes = None, offsets = None))]
 fn decode_batch<'py>(
     py: Python<'py>,
     strings: Vec<Vec<u8>>,
     indexes: PyReadonlyArray2<'py, i32>,
-    cdfs: PyReadonlyArray2<'py, i32>,
-    cdfs_sizes: PyReadonlyArray1<'py, i32>,
-    offsets: PyReadonlyArray1<'py, i32>,
+    cdfs: Cdfs<'py>,
+    cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+    offsets: Option<PyReadonlyArray1<'py, i32>>,
 ) -> PyResult<Bound<'py, PyArray2<i32>>> {
     let (streams, len) = (indexes.shape()[0], indexes.shape()[1]);
     if strings.len() != streams {
@@ -241,7 +300,7 @@ fn decode_batch<'py>(
             streams
         )));
     }
-    let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+    let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
     let indexes = slice2(&indexes, "indexes")?;
     let out = PyArray2::<i32>::zeros(py, [streams, len], false);
     {
@@ -249,7 +308,7 @@ fn decode_batch<'py>(
         let values = view.as_slice_mut().expect("a new array is contiguous");
         py.detach(|| {
             let refs: Vec<&[u8]> = strings.iter().map(Vec::as_slice).collect();
-            coder::decode_batch(&refs, indexes, &args.table()?, values)
+            coder::decode_batch_with(&refs, indexes, tables.table(), tables.search(values.len()), values)
         })?;
     }
     Ok(out)
@@ -270,19 +329,20 @@ impl BufferedRansEncoder {
     }
 
     /// Appends symbols; on error nothing is appended.
+    #[pyo3(signature = (symbols, indexes, cdfs, cdfs_sizes = None, offsets = None))]
     fn encode_with_indexes<'py>(
         &mut self,
         py: Python<'py>,
         symbols: PyReadonlyArray1<'py, i32>,
         indexes: PyReadonlyArray1<'py, i32>,
-        cdfs: PyReadonlyArray2<'py, i32>,
-        cdfs_sizes: PyReadonlyArray1<'py, i32>,
-        offsets: PyReadonlyArray1<'py, i32>,
+        cdfs: Cdfs<'py>,
+        cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+        offsets: Option<PyReadonlyArray1<'py, i32>>,
     ) -> PyResult<()> {
-        let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+        let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
         let (symbols, indexes) = (slice(&symbols, "symbols")?, slice(&indexes, "indexes")?);
         let inner = &mut self.inner;
-        Ok(py.detach(|| inner.push(symbols, indexes, &args.table()?))?)
+        Ok(py.detach(|| inner.push(symbols, indexes, tables.table()))?)
     }
 
     /// Encodes everything appended so far into one stream and empties the buffer.
@@ -317,26 +377,27 @@ impl RansDecoder {
     }
 
     /// Decodes the next `len(indexes)` symbols of the stream.
+    #[pyo3(signature = (indexes, cdfs, cdfs_sizes = None, offsets = None))]
     fn decode_stream<'py>(
         &mut self,
         py: Python<'py>,
         indexes: PyReadonlyArray1<'py, i32>,
-        cdfs: PyReadonlyArray2<'py, i32>,
-        cdfs_sizes: PyReadonlyArray1<'py, i32>,
-        offsets: PyReadonlyArray1<'py, i32>,
+        cdfs: Cdfs<'py>,
+        cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+        offsets: Option<PyReadonlyArray1<'py, i32>>,
     ) -> PyResult<Bound<'py, PyArray1<i32>>> {
         let Some(at) = self.at else {
             return Err(PyValueError::new_err("no stream to decode: call set_stream() first"));
         };
-        let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+        let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
         let indexes = slice(&indexes, "indexes")?;
         let stream = &self.stream;
         let (out, at) = py.detach(|| {
-            let table = args.table()?;
-            let search = SymbolSearch::new(&table, indexes.len());
-            let mut dec = Decoder::resume(stream, at);
+            let mut dec = Decoder::resume(stream, at)?;
             let mut out = vec![0; indexes.len()];
-            coder::decode_into(&mut dec, indexes, &table, &search, &mut out).map(|()| (out, dec.position()))
+            let search = tables.search(indexes.len());
+            coder::decode_into(&mut dec, indexes, tables.table(), search, &mut out)
+                .map(|()| (out, dec.position()))
         })?;
         self.at = Some(at);
         Ok(out.into_pyarray(py))
@@ -347,7 +408,7 @@ impl RansDecoder {
         let Some(at) = self.at else {
             return Err(PyValueError::new_err("no stream to decode: call set_stream() first"));
         };
-        Ok(Decoder::resume(&self.stream, at).finish()?)
+        Ok(Decoder::resume(&self.stream, at)?.finish()?)
     }
 }
 
@@ -431,32 +492,33 @@ impl PyRasterScan {
     }
 
     /// Encodes each latent `y[n]` (`(N, M, H, W)`) given its hyper params `params[n]`
-    /// (`(N, P, H, W)`), images in parallel on `threads` threads (0: one per core). Returns one
-    /// stream per image and `y_hat`.
-    #[pyo3(signature = (y, params, cdfs, cdfs_sizes, offsets, *, threads = 0))]
+    /// (`(N, P, H, W)`), images in parallel on `threads` threads (0: rayon's global pool, one
+    /// per core; more than the machine's parallelism are clamped to it, and each pool size is
+    /// built once). Returns one stream per image and `y_hat`.
+    #[pyo3(signature = (y, params, cdfs, cdfs_sizes = None, offsets = None, *, threads = 0))]
     #[allow(clippy::too_many_arguments)]
     fn encode<'py>(
         &self,
         py: Python<'py>,
         y: PyReadonlyArray4<'py, f32>,
         params: PyReadonlyArray4<'py, f32>,
-        cdfs: PyReadonlyArray2<'py, i32>,
-        cdfs_sizes: PyReadonlyArray1<'py, i32>,
-        offsets: PyReadonlyArray1<'py, i32>,
+        cdfs: Cdfs<'py>,
+        cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+        offsets: Option<PyReadonlyArray1<'py, i32>>,
         threads: usize,
     ) -> PyResult<EncodedLatents<'py>> {
         let shape = y.shape().to_vec();
         let (n, height, width) = self.check(&shape, params.shape())?;
-        let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+        let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
         let (y, params) = (slice4(&y)?, slice4(&params)?);
         let model = &self.inner;
         let results = py.detach(|| {
-            let table = args.table()?;
+            let table = tables.table();
             let (ys, ps) = (y.len() / n.max(1), params.len() / n.max(1));
-            in_pool(threads, || {
+            pool::install(threads, || {
                 (0..n)
                     .into_par_iter()
-                    .map(|i| model.encode(&y[i * ys..][..ys], &params[i * ps..][..ps], height, width, &table))
+                    .map(|i| model.encode(&y[i * ys..][..ys], &params[i * ps..][..ps], height, width, table))
                     .collect::<Result<Vec<_>, Error>>()
             })
         })?;
@@ -474,17 +536,18 @@ impl PyRasterScan {
     }
 
     /// Decodes one stream per image given the hyper params (`(N, P, H, W)`), images in
-    /// parallel on `threads` threads (0: one per core). Returns `y_hat` (`(N, M, H, W)`).
-    #[pyo3(signature = (strings, params, cdfs, cdfs_sizes, offsets, *, threads = 0))]
+    /// parallel on `threads` threads (as [`PyRasterScan::encode`]). Returns `y_hat`
+    /// (`(N, M, H, W)`).
+    #[pyo3(signature = (strings, params, cdfs, cdfs_sizes = None, offsets = None, *, threads = 0))]
     #[allow(clippy::too_many_arguments)]
     fn decode<'py>(
         &self,
         py: Python<'py>,
         strings: Vec<Vec<u8>>,
         params: PyReadonlyArray4<'py, f32>,
-        cdfs: PyReadonlyArray2<'py, i32>,
-        cdfs_sizes: PyReadonlyArray1<'py, i32>,
-        offsets: PyReadonlyArray1<'py, i32>,
+        cdfs: Cdfs<'py>,
+        cdfs_sizes: Option<PyReadonlyArray1<'py, i32>>,
+        offsets: Option<PyReadonlyArray1<'py, i32>>,
         threads: usize,
     ) -> PyResult<Bound<'py, PyArray4<f32>>> {
         let p = params.shape().to_vec();
@@ -496,17 +559,20 @@ impl PyRasterScan {
                 strings.len()
             )));
         }
-        let args = TableArgs::new(&cdfs, &cdfs_sizes, &offsets)?;
+        let tables = tables(py, cdfs, cdfs_sizes, offsets)?;
         let params = slice4(&params)?;
         let model = &self.inner;
         let images = py.detach(|| {
-            let table = args.table()?;
+            let table = tables.table();
+            let search = tables.search(n.saturating_mul(m).saturating_mul(height).saturating_mul(width));
             let ps = params.len() / n.max(1);
-            in_pool(threads, || {
+            pool::install(threads, || {
                 strings
                     .par_iter()
                     .enumerate()
-                    .map(|(i, data)| model.decode(data, &params[i * ps..][..ps], height, width, &table))
+                    .map(|(i, data)| {
+                        model.decode_with(data, &params[i * ps..][..ps], height, width, table, search)
+                    })
                     .collect::<Result<Vec<_>, Error>>()
             })
         })?;
@@ -535,17 +601,6 @@ impl PyRasterScan {
     }
 }
 
-/// Runs `work` on rayon's global pool, or on a pool of `threads` threads when non-zero.
-fn in_pool<T: Send>(threads: usize, work: impl FnOnce() -> Result<T, Error> + Send) -> Result<T, Error> {
-    if threads == 0 {
-        return work();
-    }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
-        Error::InvalidArgument { what: "threads", message: format!("cannot start {threads} threads: {e}") }
-    })?;
-    pool.install(work)
-}
-
 fn slice4<'a>(array: &'a PyReadonlyArray4<'_, f32>) -> PyResult<&'a [f32]> {
     array.as_slice().map_err(|_| PyValueError::new_err("4-D arrays must be C-contiguous"))
 }
@@ -556,7 +611,8 @@ mod _core {
     #[pymodule_export]
     use super::{
         decode_batch, decode_with_indexes, encode_batch, encode_with_indexes, pmf_to_quantized_cdf,
-        quantized_cdf_table, scale_indexes, BufferedRansEncoder, DecodeError, PyRasterScan, RansDecoder,
+        quantized_cdf_table, scale_indexes, BufferedRansEncoder, DecodeError, PyCdfTables, PyRasterScan,
+        RansDecoder,
     };
 
     #[pymodule_init]

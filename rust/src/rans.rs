@@ -214,12 +214,14 @@ fn reciprocal(freq: u32) -> Reciprocal {
 /// Decoder position in a stream: where the next word is read, and the state.
 ///
 /// Kept separate from the bytes so that a streaming decoder can own its buffer and resume.
+/// Only [`Decoder::position`] makes one, so it always describes a reachable point of some
+/// stream; [`Decoder::resume`] still checks that it fits the stream it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecoderState {
     /// Byte offset of the next word.
-    pub pos: usize,
+    pos: usize,
     /// rANS state.
-    pub state: u64,
+    state: u64,
 }
 
 /// Decoder over a borrowed stream.
@@ -248,9 +250,18 @@ impl<'a> Decoder<'a> {
         Ok(Decoder { data, pos: 8, state })
     }
 
-    /// Resumes at a saved position of the same stream.
-    pub fn resume(data: &'a [u8], at: DecoderState) -> Self {
-        Decoder { data, pos: at.pos, state: at.state }
+    /// Resumes at a saved position of the same stream. Fails if `at` cannot be a position of
+    /// `data` (past its end, between words, or a state outside the interval), so that every
+    /// decoder keeps `pos <= data.len()`: the invariant [`Decoder::finish`] and the refill
+    /// rely on.
+    pub fn resume(data: &'a [u8], at: DecoderState) -> Result<Self> {
+        if at.pos > data.len() || !at.pos.is_multiple_of(4) || at.pos < 8 {
+            return Err(Error::CorruptStream("the saved position is not a word of this stream"));
+        }
+        if !(STATE_LOWER_BOUND..STATE_LOWER_BOUND << 32).contains(&at.state) {
+            return Err(Error::CorruptStream("the saved state is outside the rANS interval"));
+        }
+        Ok(Decoder { data, pos: at.pos, state: at.state })
     }
 
     /// The position to resume from later.
@@ -309,10 +320,43 @@ impl<'a> Decoder<'a> {
     /// never passes.
     pub fn finish(&self) -> Result<()> {
         if self.pos != self.data.len() || self.state != STATE_LOWER_BOUND {
-            return Err(Error::StreamNotExhausted { unread_words: (self.data.len() - self.pos) / 4 });
+            return Err(Error::StreamNotExhausted { unread_words: self.words_left() });
         }
         Ok(())
     }
+
+    /// Words not read yet.
+    #[inline]
+    pub fn words_left(&self) -> usize {
+        // Every constructor and every successful refill keeps `pos <= data.len()`; a failed
+        // refill may leave `pos` one word past it, which counts as none left.
+        self.data.len().saturating_sub(self.pos) / 4
+    }
+
+    /// An upper bound, in bits, on the information the rest of the stream can hold: the state
+    /// carries `log2(state) - 31` bits beyond the encoder's initial state and every unread word
+    /// 32. Each coded step adds at least [`min_step_bits`] of its frequency to what an encoder
+    /// wrote (see there), so steps whose bounds sum to more than this cannot all be in the
+    /// stream.
+    pub fn information_left(&self) -> f64 {
+        (self.state as f64).log2() - 31.0 + 32.0 * self.words_left() as f64
+    }
+}
+
+/// A lower bound, in bits, on how much one encoder step of frequency `freq` (`1..=PROB_SCALE`)
+/// grows the state, renormalisation included.
+///
+/// An encode step maps `x` (at least `freq << 15` after renormalisation) to
+/// `x + floor(x / freq) (PROB_SCALE - freq) + start`, so `log2` of the state grows by at least
+/// `log2(1 + (PROB_SCALE - freq) (1 - 2^-15) / freq)`, and a renormalisation moves exactly 32
+/// bits from the state to a word. Every valid stream therefore satisfies
+/// `sum of min_step_bits <= 32 * words - 31`, whatever the symbols were. The value is rounded
+/// down a little further so that float rounding never overstates it. A bypass step adds exactly
+/// [`BYPASS_BITS`].
+pub fn min_step_bits(freq: u32) -> f64 {
+    debug_assert!((1..=PROB_SCALE).contains(&freq));
+    let gain = f64::from(PROB_SCALE - freq) * (1.0 - 2f64.powi(-15)) / f64::from(freq);
+    gain.ln_1p() * std::f64::consts::LOG2_E * (1.0 - 1e-9)
 }
 
 #[inline(always)]
@@ -404,6 +448,59 @@ mod tests {
         assert_eq!(Decoder::new(&[0; 9]).unwrap_err(), Error::StreamLength { len: 9 });
         assert!(matches!(Decoder::new(&[0; 8]).unwrap_err(), Error::CorruptStream(_)));
         assert!(matches!(Decoder::new(&[0xff; 8]).unwrap_err(), Error::CorruptStream(_)));
+    }
+
+    #[test]
+    fn resume_past_the_end_then_finish_is_an_error_not_an_underflow() {
+        // A position saved on a longer stream, resumed on a shorter one: `finish` used to
+        // compute `data.len() - pos`, which overflows (a panic with overflow checks on).
+        let mut enc = Encoder::new();
+        enc.put_reversed(&[Step::interval(0, 1); 64]);
+        let long = enc.finish();
+        let mut dec = Decoder::new(&long).unwrap();
+        for _ in 0..64 {
+            dec.advance(0, 1).unwrap();
+        }
+        let at = dec.position();
+        assert_eq!(at.pos, long.len());
+        let err = Decoder::resume(&long[..8], at).unwrap_err();
+        assert!(matches!(err, Error::CorruptStream(_)), "{err}");
+        // Positions of the stream itself resume, and finish reports the unread words.
+        let start = Decoder::new(&long).unwrap().position();
+        let resumed = Decoder::resume(&long, start).unwrap();
+        assert_eq!(resumed.finish(), Err(Error::StreamNotExhausted { unread_words: long.len() / 4 - 2 }));
+        Decoder::resume(&long, at).unwrap().finish().unwrap();
+    }
+
+    #[test]
+    fn every_stream_holds_at_least_the_bits_its_steps_are_bounded_by() {
+        // The bound decoders use to reject streams too short for a request: the sum of
+        // `min_step_bits` never exceeds what the decoder's `information_left` reports.
+        use rand::{rngs::SmallRng, Rng, SeedableRng};
+        let mut rng = SmallRng::seed_from_u64(11);
+        for case in 0..200 {
+            let n = rng.random_range(0..3000);
+            let steps: Vec<Step> = (0..n)
+                .map(|_| match rng.random_range(0..10) {
+                    0 => Step::bypass(rng.random_range(0..16)),
+                    // Near-certain symbols: the cheapest steps, where the bound is tightest.
+                    1..=5 => Step::interval(0, PROB_SCALE - 1),
+                    _ => {
+                        let freq = rng.random_range(1..=PROB_SCALE);
+                        Step::interval(rng.random_range(0..=PROB_SCALE - freq), freq)
+                    }
+                })
+                .collect();
+            let mut enc = Encoder::new();
+            enc.put_reversed(&steps);
+            let bytes = enc.finish();
+            let bound: f64 = steps
+                .iter()
+                .map(|s| if s.freq == 0 { f64::from(BYPASS_BITS) } else { min_step_bits(s.freq) })
+                .sum();
+            let dec = Decoder::new(&bytes).unwrap();
+            assert!(bound <= dec.information_left(), "case {case}: {bound} > {}", dec.information_left());
+        }
     }
 
     #[test]
