@@ -1,6 +1,5 @@
 """Coding releases the GIL: other Python threads keep running during a long call."""
 
-import itertools
 import threading
 import time
 
@@ -21,9 +20,9 @@ def long_stream():
     return ans.RansEncoder().encode_with_indexes(symbols, indexes, *table), symbols, indexes, table
 
 
-def _largest_pause_of_main_thread(work) -> tuple[float, float]:
-    """Runs ``work`` in another thread; returns (its duration, the longest the main thread
-    went without running a loop iteration meanwhile)."""
+def _main_thread_progress_during(work) -> int:
+    """Runs ``work`` in another thread; returns how many loop iterations the main thread made
+    while ``work`` ran (none if ``work`` held the GIL throughout)."""
     span = {}
 
     def target():
@@ -37,29 +36,25 @@ def _largest_pause_of_main_thread(work) -> tuple[float, float]:
     while thread.is_alive():
         ticks.append(time.perf_counter())
     thread.join()
-    inside = [t for t in ticks if span["start"] <= t <= span["end"]]
-    edges = [span["start"], *inside, span["end"]]
-    return span["end"] - span["start"], max(b - a for a, b in itertools.pairwise(edges))
+    return sum(span["start"] <= t <= span["end"] for t in ticks)
 
 
 def test_main_thread_runs_during_a_long_decode(long_stream):
     data, symbols, indexes, table = long_stream
     out = {}
-    duration, pause = _largest_pause_of_main_thread(
+    progress = _main_thread_progress_during(
         lambda: out.setdefault(
             "values", ans.RansDecoder().decode_with_indexes(data, indexes, *table)
         )
     )
     np.testing.assert_array_equal(out["values"], symbols)
-    assert duration > 0.05, "the decode is too short to tell"
-    # Holding the GIL would stall the main thread for the whole decode.
-    assert pause < duration / 4, f"main thread stalled {pause:.3f}s of a {duration:.3f}s decode"
+    # Holding the GIL would stop the main thread for the whole decode: no iteration at all.
+    assert progress >= 100, f"the main thread made {progress} iterations during the decode"
 
 
 def test_main_thread_runs_during_a_long_encode(long_stream):
     _, symbols, indexes, table = long_stream
-    duration, pause = _largest_pause_of_main_thread(
+    progress = _main_thread_progress_during(
         lambda: ans.RansEncoder().encode_with_indexes(symbols, indexes, *table)
     )
-    assert duration > 0.03, "the encode is too short to tell"
-    assert pause < duration / 4, f"main thread stalled {pause:.3f}s of a {duration:.3f}s encode"
+    assert progress >= 100, f"the main thread made {progress} iterations during the encode"
