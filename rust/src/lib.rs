@@ -17,6 +17,8 @@ pub mod autoregressive;
 pub mod cdf;
 pub mod coder;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gaussian;
 pub mod network;
 pub mod pool;
