@@ -33,7 +33,9 @@ def main() -> None:
         per_call = (time.perf_counter() - start) / args.repeats
         start = time.perf_counter()
         for _ in range(args.repeats):
-            RasterScanCoder(net.context_prediction, net.entropy_parameters, net.gaussian_conditional)
+            RasterScanCoder(
+                net.context_prediction, net.entropy_parameters, net.gaussian_conditional
+            )
         build = (time.perf_counter() - start) / args.repeats
     print(f"compress+decompress 64x64, mean of {args.repeats}: {per_call * 1e3:.2f} ms")
     print(f"building the Rust description once: {build * 1e3:.2f} ms")
