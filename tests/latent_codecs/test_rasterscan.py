@@ -130,11 +130,11 @@ def test_forward_equals_compressai_and_the_rate_is_the_same():
     assert abs(len(a["strings"][0][0]) - len(b["strings"][0][0])) <= 8
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [2, 3])
 def test_output_does_not_depend_on_the_number_of_threads(threads):
     codec = ready(_codec())
     y, params = _inputs(3, 6, 7, seed=8)
-    reference = codec.compress(y, params)
+    reference = codec.compress(y, params, threads=1)
     enc = codec.compress(y, params, threads=threads)
     assert enc["strings"] == reference["strings"]
     assert torch.equal(enc["y_hat"], reference["y_hat"])

@@ -109,15 +109,15 @@ def test_decoder_reproduces_the_encoders_y_hat_bit_for_bit(name, kwargs, last_la
         assert torch.equal(dec["x_hat"], model.g_s(y_hat).clamp(0, 1))
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [2, 3])
 def test_strings_and_decode_do_not_depend_on_the_thread_count(threads):
     _, model = _twins(*MODELS[0])
     x = _image(3, 64, 128, seed=7)
-    reference = model.compress(x)
+    reference = model.compress(x, threads=1)
     out = model.compress(x, threads=threads)
     assert out["strings"] == reference["strings"]
     a = model.decompress(out["strings"], out["shape"], threads=threads)["x_hat"]
-    b = model.decompress(reference["strings"], reference["shape"])["x_hat"]
+    b = model.decompress(reference["strings"], reference["shape"], threads=1)["x_hat"]
     assert torch.equal(a, b)
 
 
