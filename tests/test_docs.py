@@ -35,10 +35,24 @@ def test_docstring_examples_run(module):
 
 def test_ci_runs_exactly_the_readme_test_command():
     commands = re.findall(r"```sh\n(.*?)\n```", README, flags=re.S)
-    test_command = next(c for c in commands if "pytest" in c)
+    test_command = next(c for c in commands if ".ci/checks" in c)
     ci_lines = [
         line
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line and not line.startswith(("#", "set ", "cd "))
     ]
     assert ci_lines == [test_command]
+
+
+def test_the_checks_run_every_suite():
+    checks = (ROOT / ".ci" / "checks").read_text()
+    for step in (
+        "cargo fmt --check",
+        "cargo clippy --all-targets -- -D warnings",
+        "cargo test --profile checked",
+        "ruff check .",
+        "ruff format --check .",
+        "python -m pytest\n",
+        '-m pytest -m "not compressai"',
+    ):
+        assert step in checks, step
