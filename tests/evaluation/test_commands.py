@@ -71,6 +71,8 @@ def test_eval_writes_compressai_layout(dataset):
     assert [d["source"] for d in doc["per-image"]] == ["im0", "im1", "im2"]
     for entry in doc["per-image"]:
         assert set(entry) == {"source", "name", "description", "results"}
+        # One file per image beside the output, as CompressAI's --per-image writes them.
+        assert json.loads(out.with_name(f"{out.stem}-{entry['source']}.json").read_text()) == entry
     mean = sum(e["results"]["psnr-rgb"][0] for e in doc["per-image"]) / 3
     assert doc["results"]["psnr-rgb"][0] == pytest.approx(mean)
 

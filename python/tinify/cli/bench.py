@@ -28,7 +28,11 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quality", type=qualities, help="qualities 1-100, e.g. 20,50,80")
     parser.add_argument("--speed", type=int, default=4, help="AVIF speed 0-10 (default: 4)")
     parser.add_argument("--effort", type=int, default=7, help="JPEG XL effort 1-10 (default: 7)")
-    parser.add_argument("--per-image", action="store_true", help="add each image's results")
+    parser.add_argument(
+        "--per-image",
+        action="store_true",
+        help="also each image's results (in the JSON, and one file per image beside -o)",
+    )
     parser.add_argument("-o", "--output", metavar="JSON", help="write the results here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no printing")
 
@@ -36,7 +40,7 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tinify.evaluation.classical import bench_codec
     from tinify.evaluation.images import list_images
-    from tinify.evaluation.results import write_results
+    from tinify.evaluation.results import write_per_image, write_results
 
     doc = bench_codec(
         args.codec,
@@ -49,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.output:
         write_results(doc, args.output)
+        if args.per_image:
+            write_per_image(doc, args.output)
     if not args.quiet:
         print(json.dumps(doc, indent=2))
     return 0

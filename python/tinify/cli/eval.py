@@ -44,7 +44,11 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint", nargs="+", metavar="PATH", help="checkpoints, one rate point each"
     )
-    parser.add_argument("--per-image", action="store_true", help="add each image's results")
+    parser.add_argument(
+        "--per-image",
+        action="store_true",
+        help="also each image's results (in the JSON, and one file per image beside -o)",
+    )
     parser.add_argument(
         "--entropy-estimation",
         action="store_true",
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from tinify import distributed
     from tinify.evaluation.images import list_images
     from tinify.evaluation.model import evaluate_rd
-    from tinify.evaluation.results import write_results
+    from tinify.evaluation.results import write_per_image, write_results
 
     images = list_images(args.dataset)
     name, models = _models(args)
@@ -107,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.output:
         write_results(doc, args.output)
+        if args.per_image:
+            write_per_image(doc, args.output)
     if not args.quiet:
         print(json.dumps(doc, indent=2))
     return 0

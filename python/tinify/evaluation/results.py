@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["METRICS", "average", "load_results", "results_json", "write_results"]
+__all__ = [
+    "METRICS",
+    "average",
+    "load_results",
+    "results_json",
+    "write_per_image",
+    "write_results",
+]
 
 #: The metrics of CompressAI's results files, in their order.
 METRICS = ("psnr-rgb", "ms-ssim-rgb", "bpp", "encoding_time", "decoding_time")
@@ -96,3 +103,21 @@ def write_results(doc: Mapping[str, Any], path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_per_image(doc: Mapping[str, Any], path: str | Path) -> list[Path]:
+    """Writes each of ``doc["per-image"]`` to its own file beside ``path``, as CompressAI's
+    ``--per-image`` does: ``<stem>-<source>.json``, each in CompressAI's per-image layout
+    (``{"source", "name", "description", "results"}``). Returns the paths written.
+
+    Raises:
+        ValueError: if ``doc`` holds no per-image results.
+    """
+    entries = doc.get("per-image")
+    if not entries:
+        raise ValueError("the results hold no per-image entries (evaluate with per_image=True)")
+    path = Path(path)
+    return [
+        write_results(entry, path.with_name(f"{path.stem}-{entry['source']}.json"))
+        for entry in entries
+    ]
