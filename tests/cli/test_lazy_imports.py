@@ -92,3 +92,14 @@ def test_missing_optional_extra_names_the_pip_command(tmp_path):
     assert result.stderr.strip() == (
         'tinify plot: error: matplotlib is not installed: pip install "tinify[plot]"'
     )
+
+
+def test_a_corrupt_file_is_refused_before_torch_is_imported(tmp_path):
+    # A truncated container (magic and version intact) fails the pure-Python reader's checks,
+    # so `decompress` answers at once instead of first spending seconds importing torch.
+    from tinify import tfy
+
+    bad = tmp_path / "bad.tfy"
+    bad.write_bytes(tfy.MAGIC + bytes([tfy.FORMAT_VERSION]) + bytes(40))
+    assert not _imports_torch("decompress", str(bad), "-o", str(tmp_path / "out.png"), status=1)
+    assert not (tmp_path / "out.png").exists()

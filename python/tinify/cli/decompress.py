@@ -45,7 +45,7 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinify import codec
+    from tinify import tfy
 
     suffix = "." + args.format.lower().lstrip(".")
     jobs = plan(args.files, (".tfy",), args.output, suffix, force=args.force)
@@ -56,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
         model = zoo.load_checkpoint(args.checkpoint, args.model)
 
     def work(job):  # type: ignore[no-untyped-def]
+        # The container is checked (CRC, lengths, limits) by the pure-Python reader first, so a
+        # corrupt file fails at once, before torch is imported.
+        with open(job.src, "rb") as f:
+            tfy.decode(f.read())
+        from tinify import codec
+
         return codec.decompress_file(job.src, job.dst, model=model, overwrite=args.force)
 
     def describe(job, report):  # type: ignore[no-untyped-def]
