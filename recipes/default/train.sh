@@ -1,13 +1,38 @@
 #!/bin/sh
-# The command that trained the shipped default model (run from the repository root).
-# STEPS is the step count of the shipped weights (see README.md); resuming with
-# --resume runs/default/checkpoint.pth.tar continues the same run.
-STEPS=${STEPS:-100000}
-exec python -m tinify.train /work/shared/data/photos \
+# The training campaign of the default model (run from the repository root).
+#
+# Phase B (from 2026-12-03): starts from the phase-A weights shipped as tinify-default-1
+# (step 8500) and goes on indefinitely: both photo folders minus the five held-out
+# photographs, crops shared by pixel count, downscaled x0.5-1, flipped and turned, Adam 3e-4
+# after a 500-step warm-up with no milestone, EMA 0.999 of the weights, mixed quantization.
+#
+#   sh recipes/default/train.sh            # resumes recipes/default/snapshot.pth.tar if present
+#   STEPS=40000 sh recipes/default/train.sh
+#
+# DATA is the folder holding photos/ and photos-extra/ (default: ../shared/data, relative to
+# the repository root). THREADS is torch's thread count (default 1: leave a core free).
+DATA=${DATA:-../shared/data}
+STEPS=${STEPS:-1000000}
+THREADS=${THREADS:-1}
+PATCH=${PATCH:-128}
+SNAPSHOT=recipes/default/snapshot.pth.tar
+if [ -f "$SNAPSHOT" ] && [ ! -f runs/default/checkpoint.pth.tar ]; then
+  mkdir -p runs/default && cp "$SNAPSHOT" runs/default/checkpoint.pth.tar
+fi
+if [ -f runs/default/checkpoint.pth.tar ]; then
+  START="--resume runs/default/checkpoint.pth.tar"
+else
+  START="--init python/tinify/zoo/weights/tinify-default-1.pth"
+fi
+export OMP_NUM_THREADS="$THREADS"
+# shellcheck disable=SC2086
+exec python -m tinify.train "$DATA/photos" "$DATA/photos-extra" \
   -m gained-mean-scale-hyperprior --N 64 --M 96 \
-  --files recipes/default/train.txt \
-  --val /work/shared/data/photos --val-files seeding.png bridge.png fallenleaf.png kite.png wine.png \
-  --steps "$STEPS" --batch-size 8 --patch-size 128 --repeat 16 \
-  --lr 3e-4 --lr-milestones 16000 --aux-lr 1e-3 --clip-max-norm 1.0 \
-  --log-every 100 --save-every 500 --val-every 2000 \
-  --seed 0 --device cpu --out runs/default --no-progress "$@"
+  --exclude $(cat recipes/default/heldout.txt) \
+  --by-pixels --scale-min 0.5 --rot90 \
+  --val "$DATA/photos" --val-files $(cat recipes/default/heldout.txt) \
+  --steps "$STEPS" --batch-size 8 --patch-size "$PATCH" --repeat 16 \
+  --lr 3e-4 --warmup 500 --aux-lr 1e-3 --clip-max-norm 1.0 \
+  --ema-decay 0.999 --mixed-quantization --threads "$THREADS" \
+  --log-every 100 --save-every 500 --val-every 4000 \
+  --seed 1 --device cpu --out runs/default --no-progress $START "$@"

@@ -49,9 +49,23 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_training_checkpoint(path)["state_dict"]
 
 
-def test_resume_is_bit_exact(image_dir: Path, tmp_path: Path) -> None:
-    train(_args(image_dir, tmp_path / "straight", 6))
-    train(_args(image_dir, tmp_path / "split", 3))
+CAMPAIGN = (
+    "--ema-decay",
+    "0.9",
+    "--mixed-quantization",
+    "--warmup",
+    "2",
+    "--by-pixels",
+    "--scale-min",
+    "0.7",
+    "--rot90",
+)
+
+
+@pytest.mark.parametrize("extra", [(), CAMPAIGN], ids=["plain", "ema-mixed-augmented"])
+def test_resume_is_bit_exact(image_dir: Path, tmp_path: Path, extra: tuple[str, ...]) -> None:
+    train(_args(image_dir, tmp_path / "straight", 6, *extra))
+    train(_args(image_dir, tmp_path / "split", 3, *extra))
     first = load_training_checkpoint(tmp_path / "split" / "checkpoint.pth.tar")
     assert first["step"] == 3
     train(
@@ -61,6 +75,7 @@ def test_resume_is_bit_exact(image_dir: Path, tmp_path: Path) -> None:
             6,
             "--resume",
             str(tmp_path / "split" / "checkpoint.pth.tar"),
+            *extra,
         )
     )
     a = _weights(tmp_path / "straight" / "checkpoint.pth.tar")
@@ -68,6 +83,13 @@ def test_resume_is_bit_exact(image_dir: Path, tmp_path: Path) -> None:
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+    if extra:
+        ema_a = load_training_checkpoint(tmp_path / "straight" / "checkpoint.pth.tar")
+        ema_b = load_training_checkpoint(tmp_path / "split" / "checkpoint.pth.tar")
+        for key, value in ema_a["ema_state_dict"].items():
+            assert torch.equal(value, ema_b["ema_state_dict"][key]), key
+        # The average lags the raw weights: it is not a copy of them.
+        assert not torch.equal(ema_a["ema_state_dict"]["g_a.0.weight"], a["g_a.0.weight"])
     # The straight run really trained (the weights moved off their initialisation).
     fresh = _args(image_dir, tmp_path / "zero", 0)
     init = train(fresh).state_dict()

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from tinify.models.google import MeanScaleHyperprior, _describe, _load_exactly
+from tinify.ops import quantize_ste
 from tinify.registry import register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
 
@@ -50,11 +51,20 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
     ``.tfy`` header records it as the quality ``rate + 1``). Strings, shapes and padding are
     as in :class:`MeanScaleHyperprior`.
 
+    Mixed quantization (:attr:`mixed_quantization`, off by default, a training choice that is
+    not saved in the state_dict): in training mode the rate term still sees ``y`` with uniform
+    noise, but ``g_s`` receives ``round(y − μ) + μ`` with a straight-through gradient, the
+    latent it will decode at test time (Minnen and Singh, `"Channel-wise autoregressive entropy
+    models for learned image compression" <https://arxiv.org/abs/2007.08739>`_, ICIP 2020).
+
     Args:
         N: channels of the transforms' hidden layers and of ``z``, >= 1.
         M: channels of the latent ``y``, >= 1.
         lambdas: the rate–distortion trade-off of each rate, increasing (its length is ``K``).
     """
+
+    #: Train ``g_s`` on rounded latents (straight-through) instead of noisy ones.
+    mixed_quantization: bool = False
 
     def __init__(
         self, N: int = 64, M: int = 96, lambdas: Sequence[float] = DEFAULT_LAMBDAS, **kwargs: Any
@@ -113,6 +123,8 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
         z_hat, z_likelihoods = self.entropy_bottleneck(z)
         scales_hat, means_hat = self._gaussian_params(z_hat * self._row(self.z_gain_inv, r))
         y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
+        if self.training and self.mixed_quantization:
+            y_hat = quantize_ste(y - means_hat) + means_hat
         x_hat = self.g_s(y_hat * self._row(self.y_gain_inv, r))
         return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
 

@@ -9,6 +9,7 @@ writes the log and the checkpoints.
 from __future__ import annotations
 
 import argparse
+import copy
 import inspect
 import json
 import math
@@ -46,7 +47,7 @@ LAMBDAS = {
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``tinify train`` and ``python -m tinify.train`` (one parser for both)."""
     p = parser
-    p.add_argument("data", type=Path, help="folder of training images")
+    p.add_argument("data", type=Path, nargs="+", help="folder(s) of training images")
     p.add_argument("-m", "--model", dest="arch", required=True, help="architecture name")
     g = p.add_mutually_exclusive_group()
     g.add_argument("-q", "--quality", type=int, help="zoo quality: its N, M and λ")
@@ -60,6 +61,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=8, help="per process (default 8)")
     p.add_argument("--patch-size", type=int, default=128, help="crop side (default 128)")
     p.add_argument("--repeat", type=int, default=16, help="crops per image per epoch (16)")
+    p.add_argument(
+        "--by-pixels",
+        action="store_true",
+        help="share each epoch's crops among images by pixel count instead of equally",
+    )
+    p.add_argument(
+        "--scale-min",
+        type=float,
+        default=1.0,
+        help="crops are downscaled by a factor drawn from [SCALE_MIN, 1] (default 1: none)",
+    )
+    p.add_argument("--rot90", action="store_true", help="random quarter turns of the crops")
     p.add_argument("--lr", type=float, default=1e-4, help="network learning rate (1e-4)")
     p.add_argument("--aux-lr", type=float, default=1e-3, help="quantiles learning rate (1e-3)")
     p.add_argument(
@@ -69,8 +82,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default=[],
         help="steps at which the learning rate is multiplied by 0.1 (none: constant)",
     )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        help="steps of linear learning-rate warm-up from the start or --init (default 0)",
+    )
+    p.add_argument(
+        "--ema-decay",
+        type=float,
+        default=0.0,
+        help="keep an exponential moving average of the weights with this decay "
+        "(e.g. 0.999; 0: none), saved as ema_state_dict and validated instead of the raw ones",
+    )
+    p.add_argument(
+        "--mixed-quantization",
+        action="store_true",
+        help="noise for the rate term, rounded latents (straight-through) into the synthesis",
+    )
+    p.add_argument(
+        "--init",
+        type=Path,
+        help="start from these weights (a state_dict or checkpoint) at step 0, new optimiser",
+    )
+    p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
     p.add_argument("--clip-max-norm", type=float, default=1.0, help="gradient clipping (1.0)")
-    p.add_argument("--files", type=Path, help="text file of image names in DATA to train on")
+    p.add_argument(
+        "--files", type=Path, help="file of image names in DATA (one folder) to train on"
+    )
     p.add_argument("--exclude", nargs="*", default=[], help="image names to leave out")
     p.add_argument("--val", type=Path, help="folder of validation images")
     p.add_argument("--val-files", nargs="*", help="names in --val to validate on")
@@ -117,6 +156,18 @@ def _rates(net: nn.Module) -> list[int | None]:
     """The rates to validate: each of a variable-rate model's, or the one rate (None)."""
     k = getattr(net, "num_rates", None)
     return list(range(k)) if k else [None]
+
+
+def _lr_factor(warmup: int, milestones: Sequence[int]) -> Any:
+    """The learning rate's factor at each step: a linear warm-up over ``warmup`` steps, then
+    ×0.1 at each milestone (none: constant, so training can go on indefinitely)."""
+    marks = sorted(milestones)
+
+    def factor(step: int) -> float:
+        ramp = min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+        return ramp * 0.1 ** sum(step >= m for m in marks)
+
+    return factor
 
 
 def _forward(net: nn.Module, x: Tensor, rate: int | None) -> Any:
@@ -175,8 +226,8 @@ def _json_default(obj: Any) -> Any:
 
 
 def train(args: argparse.Namespace) -> nn.Module:
-    """Trains per ``args`` (see :func:`add_arguments`) and returns the trained model (eval
-    mode, CDF tables built) on every rank."""
+    """Trains per ``args`` (see :func:`add_arguments`) and returns the trained model (its
+    moving average with ``--ema-decay``; eval mode, CDF tables built) on every rank."""
     rank, world = distributed.init_from_env("nccl" if args.device == "cuda" else "gloo")
     main_rank = rank == 0
     device = torch.device("cuda", torch.cuda.current_device()) if args.device == "cuda" else None
@@ -202,15 +253,42 @@ def train(args: argparse.Namespace) -> nn.Module:
     random.seed(seed)
     rate_generator = torch.Generator().manual_seed(args.seed)  # same on every rank
 
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    if args.init is not None:
+        init = torch.load(args.init, map_location=device, weights_only=True)
+        if isinstance(init, dict) and "state_dict" in init:
+            init = init.get("ema_state_dict") or init["state_dict"]
+        net.load_state_dict(init)
+    if args.mixed_quantization:
+        if not hasattr(type(net), "mixed_quantization"):
+            raise ValueError(f"{args.arch} has no mixed quantization to switch on")
+        net.mixed_quantization = True
     criterion = RateDistortionLoss(lmbda or 1.0, metric=args.metric)
     optimizer, aux_optimizer = configure_optimizers(net, lr=args.lr, aux_lr=args.aux_lr)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, args.lr_milestones, gamma=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_factor(args.warmup, args.lr_milestones)
+    )
+    # The moving average of the parameters only: the buffers (CDF tables) of the copy are its
+    # own, rebuilt from its own weights when it is validated or exported.
+    ema = copy.deepcopy(net).requires_grad_(False) if args.ema_decay > 0 else None
+    ema_pairs = list(zip(ema.parameters(), net.parameters(), strict=True)) if ema else []
 
     names = None
+    folders = list(args.data)
     if args.files is not None:
+        if len(folders) != 1:
+            raise ValueError("--files names images of one folder: give one DATA folder with it")
         names = [ln.strip() for ln in args.files.read_text().splitlines() if ln.strip()]
-    paths = image_files(args.data, names, args.exclude)
-    dataset = ImageFolder(paths, patch_size=args.patch_size, repeat=args.repeat)
+    paths = [p for folder in folders for p in image_files(folder, names, args.exclude)]
+    dataset = ImageFolder(
+        paths,
+        patch_size=args.patch_size,
+        repeat=args.repeat,
+        scale=(args.scale_min, 1.0),
+        rot90=args.rot90,
+        by_pixels=args.by_pixels,
+    )
     sampler = DistributedSampler(
         dataset, num_replicas=world, rank=rank, shuffle=True, seed=args.seed, drop_last=True
     )
@@ -230,6 +308,10 @@ def train(args: argparse.Namespace) -> nn.Module:
         if aux_optimizer is not None:
             aux_optimizer.load_state_dict(state["aux_optimizer"])
         scheduler.load_state_dict(state["lr_scheduler"])
+        if ema is not None:
+            if state.get("ema_state_dict") is None:
+                raise ValueError(f"{args.resume} has no EMA weights; resume without --ema-decay")
+            ema.load_state_dict(state["ema_state_dict"])
         rate_generator.set_state(state["rate_generator"])
         if len(state["rng"]) != world:
             raise ValueError(
@@ -264,6 +346,7 @@ def train(args: argparse.Namespace) -> nn.Module:
                     "step": step,
                     "arch": args.arch,
                     "state_dict": net.state_dict(),
+                    "ema_state_dict": ema.state_dict() if ema is not None else None,
                     "optimizer": optimizer.state_dict(),
                     "aux_optimizer": aux_optimizer.state_dict() if aux_optimizer else None,
                     "lr_scheduler": scheduler.state_dict(),
@@ -333,6 +416,9 @@ def train(args: argparse.Namespace) -> nn.Module:
             if aux_optimizer is not None:
                 aux_optimizer.step()
             scheduler.step()
+            with torch.no_grad():
+                for averaged, current in ema_pairs:
+                    averaged.lerp_(current, 1 - args.ema_decay)
             step += 1
 
             for k, v in losses.items():
@@ -363,7 +449,7 @@ def train(args: argparse.Namespace) -> nn.Module:
                 write(record)
                 sums, count, indices = {}, 0, []
             if args.val_every and step % args.val_every == 0 and val_images:
-                write({"step": step, "val": validate(net, val_images)})
+                write({"step": step, "val": validate(ema or net, val_images)})
                 net.train()
             if args.save_every and step % args.save_every == 0 and step < total:
                 checkpoint(out / "checkpoint.pth.tar")
@@ -374,15 +460,21 @@ def train(args: argparse.Namespace) -> nn.Module:
         progress.close()
     net.eval()
     net.update(force=True)
+    final = net
+    if ema is not None:
+        final = ema.eval()
+        final.update(force=True)
     checkpoint(out / "checkpoint.pth.tar")
     if main_rank:
-        save_checkpoint(out / "model.pth.tar", {"arch": args.arch, "state_dict": net.state_dict()})
+        save_checkpoint(
+            out / "model.pth.tar", {"arch": args.arch, "state_dict": final.state_dict()}
+        )
         if val_images and not (args.val_every and step % args.val_every == 0):
-            write({"step": step, "val": validate(net, val_images)})
+            write({"step": step, "val": validate(final, val_images)})
     if log is not None:
         log.close()
     distributed.barrier()
-    return net
+    return final
 
 
 def main(argv: Sequence[str] | None = None) -> int:

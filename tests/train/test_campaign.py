@@ -1,0 +1,89 @@
+"""The training campaign's pieces: pixel-weighted crops, augmentation, warm-up, EMA export,
+mixed quantization."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tinify.models.gain import GainedMeanScaleHyperprior
+from tinify.train.data import ImageFolder
+from tinify.train.loop import _lr_factor
+
+
+@pytest.fixture
+def two_sizes(tmp_path: Path) -> list[Path]:
+    rng = np.random.default_rng(1)
+    paths = []
+    for name, (h, w) in (("small.png", (64, 64)), ("large.png", (128, 192))):
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(tmp_path / name)
+        paths.append(tmp_path / name)
+    return paths
+
+
+def test_crops_are_shared_by_pixel_count(two_sizes: list[Path]) -> None:
+    data = ImageFolder(two_sizes, patch_size=32, repeat=7, by_pixels=True)
+    owners = data._owner.tolist()
+    assert len(owners) == 14
+    # 4096 against 24576 pixels: 2 of 14 crops for the small image, 12 for the large.
+    assert owners.count(0) == 2 and owners.count(1) == 12
+    equal = ImageFolder(two_sizes, patch_size=32, repeat=7)
+    assert equal._owner.tolist().count(0) == 7
+
+
+def test_scaled_and_turned_crops_stay_in_range_and_shape(two_sizes: list[Path]) -> None:
+    torch.manual_seed(0)
+    data = ImageFolder(two_sizes, patch_size=48, repeat=4, scale=(0.5, 1.0), rot90=True)
+    crops = torch.stack([data[i] for i in range(len(data))])
+    assert crops.shape == (8, 3, 48, 48)
+    assert crops.dtype == torch.float32
+    assert float(crops.min()) >= 0 and float(crops.max()) <= 1
+    # Downscaled crops are smoothed: random noise images lose contrast, a plain crop does not.
+    plain = ImageFolder(two_sizes, patch_size=48, repeat=4)
+    assert float(crops.std()) < float(torch.stack([plain[i] for i in range(8)]).std())
+
+
+def test_crop_arguments_are_checked(two_sizes: list[Path]) -> None:
+    with pytest.raises(ValueError, match="scale"):
+        ImageFolder(two_sizes, patch_size=32, scale=(0.0, 1.0))
+    with pytest.raises(ValueError, match="scale"):
+        ImageFolder(two_sizes, patch_size=32, scale=(0.8, 0.6))
+
+
+def test_warmup_then_milestones() -> None:
+    f = _lr_factor(4, [10])
+    assert [f(s) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    assert f(9) == 1.0 and f(10) == pytest.approx(0.1)
+    assert _lr_factor(0, [])(123456) == 1.0
+
+
+def test_mixed_quantization_feeds_rounded_latents_to_the_synthesis() -> None:
+    torch.manual_seed(0)
+    net = GainedMeanScaleHyperprior(8, 8).train()
+    rate = net.num_rates - 1
+    seen: dict[str, torch.Tensor] = {}
+
+    def conditional(_m, args, kwargs, output):  # type: ignore[no-untyped-def]
+        seen["y"], seen["means"], seen["noisy"] = args[0], kwargs["means"], output[0]
+
+    net.gaussian_conditional.register_forward_hook(conditional, with_kwargs=True)
+    net.g_s.register_forward_pre_hook(lambda _m, args: seen.update(synthesis=args[0]))
+    x = torch.rand(1, 3, 64, 64)
+    gain_inv = net._row(net.y_gain_inv, rate)
+
+    net(x, rate=rate)
+    torch.testing.assert_close(seen["synthesis"], seen["noisy"] * gain_inv)
+    net.mixed_quantization = True
+    out = net(x, rate=rate)
+    rounded = torch.round(seen["y"] - seen["means"]) + seen["means"]
+    torch.testing.assert_close(seen["synthesis"], rounded * gain_inv)
+    assert not torch.allclose(rounded, seen["noisy"])
+    # The rate term still sees the noisy latent, and a gradient still reaches the analysis.
+    out["x_hat"].sum().backward()
+    assert net.g_a[0].weight.grad is not None and float(net.g_a[0].weight.grad.abs().sum()) > 0
+    # Evaluation is unaffected: the flag acts in training mode only.
+    net.eval()
+    net(x, rate=rate)
+    torch.testing.assert_close(seen["synthesis"], seen["noisy"] * gain_inv)
