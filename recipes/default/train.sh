@@ -4,7 +4,8 @@
 # Phase B (from 2026-12-03): starts from the phase-A weights shipped as tinify-default-1
 # (step 8500) and goes on indefinitely: both photo folders minus the five held-out
 # photographs, crops shared by pixel count, downscaled x0.5-1, flipped and turned, Adam 3e-4
-# after a 500-step warm-up with no milestone, EMA 0.999 of the weights, mixed quantization.
+# after a 500-step warm-up with no milestone, EMA 0.999 of the weights, mixed quantization,
+# g_a and g_s under bf16 autocast (1.6x faster on this CPU at equal loss: throughput.py).
 #
 #   sh recipes/default/train.sh            # resumes recipes/default/snapshot.pth.tar if present
 #   STEPS=40000 sh recipes/default/train.sh
@@ -33,6 +34,6 @@ exec python -m tinify.train "$DATA/photos" "$DATA/photos-extra" \
   --val "$DATA/photos" --val-files $(cat recipes/default/heldout.txt) \
   --steps "$STEPS" --batch-size 8 --patch-size "$PATCH" --repeat 16 \
   --lr 3e-4 --warmup 500 --aux-lr 1e-3 --clip-max-norm 1.0 \
-  --ema-decay 0.999 --mixed-quantization --threads "$THREADS" \
+  --ema-decay 0.999 --mixed-quantization --bf16 --threads "$THREADS" \
   --log-every 100 --save-every 500 --val-every 4000 \
   --seed 1 --device cpu --out runs/default --no-progress $START "$@"

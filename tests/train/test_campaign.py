@@ -87,3 +87,30 @@ def test_mixed_quantization_feeds_rounded_latents_to_the_synthesis() -> None:
     net.eval()
     net(x, rate=rate)
     torch.testing.assert_close(seen["synthesis"], seen["noisy"] * gain_inv)
+
+
+def test_bf16_transforms_keep_the_entropy_models_in_float32() -> None:
+    from tinify.train.precision import autocast_transforms
+
+    torch.manual_seed(0)
+    net = GainedMeanScaleHyperprior(8, 8).train()
+    keys = list(net.state_dict())
+    dtypes: dict[str, torch.dtype] = {}
+    net.g_a[0].register_forward_hook(lambda _m, _a, out: dtypes.update(conv=out.dtype))
+    net.gaussian_conditional.register_forward_hook(
+        lambda _m, args, out: dtypes.update(y=args[0].dtype, lk=out[1].dtype)
+    )
+    handles = autocast_transforms(net)
+    x = torch.rand(2, 3, 64, 64)
+    out = net(x, rate=0)
+    assert dtypes == {"conv": torch.bfloat16, "y": torch.float32, "lk": torch.float32}
+    assert out["x_hat"].dtype == torch.float32
+    assert list(net.state_dict()) == keys
+    out["x_hat"].mean().backward()
+    assert net.g_a[0].weight.grad is not None and net.g_a[0].weight.grad.dtype == torch.float32
+    for handle in handles:
+        handle.remove()
+    net(x, rate=0)
+    assert dtypes["conv"] == torch.float32
+    with pytest.raises(ValueError, match="no submodule 'h_z'"):
+        autocast_transforms(net, names=("h_z",))

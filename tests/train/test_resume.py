@@ -59,6 +59,7 @@ CAMPAIGN = (
     "--scale-min",
     "0.7",
     "--rot90",
+    "--bf16",
 )
 
 

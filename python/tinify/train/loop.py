@@ -34,6 +34,7 @@ from tinify.train.checkpoint import (
 from tinify.train.data import ImageFolder, SkipSampler, image_files, load_uint8
 from tinify.train.loss import RateDistortionLoss
 from tinify.train.optim import configure_optimizers
+from tinify.train.precision import autocast_transforms
 
 __all__ = ["LAMBDAS", "add_arguments", "build_model", "main", "train", "validate"]
 
@@ -104,6 +105,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--init",
         type=Path,
         help="start from these weights (a state_dict or checkpoint) at step 0, new optimiser",
+    )
+    p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="run the transforms g_a and g_s under bfloat16 autocast (entropy models in float32)",
     )
     p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
     p.add_argument("--clip-max-norm", type=float, default=1.0, help="gradient clipping (1.0)")
@@ -273,6 +279,8 @@ def train(args: argparse.Namespace) -> nn.Module:
     # own, rebuilt from its own weights when it is validated or exported.
     ema = copy.deepcopy(net).requires_grad_(False) if args.ema_decay > 0 else None
     ema_pairs = list(zip(ema.parameters(), net.parameters(), strict=True)) if ema else []
+    # After the EMA copy, which must not inherit the hooks: validation and export run float32.
+    precision = autocast_transforms(net) if args.bf16 else []
 
     names = None
     folders = list(args.data)
@@ -449,7 +457,10 @@ def train(args: argparse.Namespace) -> nn.Module:
                 write(record)
                 sums, count, indices = {}, 0, []
             if args.val_every and step % args.val_every == 0 and val_images:
+                for handle in precision:
+                    handle.remove()
                 write({"step": step, "val": validate(ema or net, val_images)})
+                precision = autocast_transforms(net) if args.bf16 else []
                 net.train()
             if args.save_every and step % args.save_every == 0 and step < total:
                 checkpoint(out / "checkpoint.pth.tar")
@@ -458,6 +469,8 @@ def train(args: argparse.Namespace) -> nn.Module:
 
     if progress is not None:
         progress.close()
+    for handle in precision:
+        handle.remove()
     net.eval()
     net.update(force=True)
     final = net
