@@ -320,7 +320,7 @@ def train(args: argparse.Namespace) -> nn.Module:
             if state.get("ema_state_dict") is None:
                 raise ValueError(f"{args.resume} has no EMA weights; resume without --ema-decay")
             ema.load_state_dict(state["ema_state_dict"])
-        rate_generator.set_state(state["rate_generator"])
+        rate_generator.set_state(state["rate_generator"].cpu())
         if len(state["rng"]) != world:
             raise ValueError(
                 f"{args.resume} was saved by {len(state['rng'])} process(es), not {world}: "
