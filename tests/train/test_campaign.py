@@ -114,3 +114,52 @@ def test_bf16_transforms_keep_the_entropy_models_in_float32() -> None:
     assert dtypes["conv"] == torch.float32
     with pytest.raises(ValueError, match="no submodule 'h_z'"):
         autocast_transforms(net, names=("h_z",))
+
+
+def test_config_checks_its_settings(tmp_path: Path) -> None:
+    from tinify.train import TrainConfig
+
+    config = TrainConfig(str(tmp_path), "bmshj2018-factorized", quality=1, out=str(tmp_path))
+    assert config.data == [tmp_path] and config.out == tmp_path
+    assert config.to_dict()["data"] == [str(tmp_path)]
+    for bad, match in (
+        ({"quality": 1, "lmbda": 0.01}, "not both"),
+        ({"steps": 1, "epochs": 1}, "not both"),
+        ({"metric": "psnr"}, "metric"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"scale_min": 0}, "scale_min"),
+        ({"ema_decay": 1.0}, "ema_decay"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            TrainConfig([tmp_path], "bmshj2018-factorized", **bad)
+
+
+def test_trainer_runs_from_python_and_refuses_unsafe_checkpoints(
+    image_dir: Path, tmp_path: Path
+) -> None:
+    from tinify.train import TrainConfig, Trainer, load_training_checkpoint
+
+    config = TrainConfig(
+        [image_dir],
+        "bmshj2018-factorized",
+        lmbda=0.01,
+        N=8,
+        M=8,
+        steps=2,
+        batch_size=2,
+        patch_size=64,
+        repeat=1,
+        save_every=0,
+        out=tmp_path / "run",
+        progress=False,
+    )
+    trainer = Trainer(config)
+    net = trainer.fit()
+    assert trainer.step == 2 and not net.training
+    state = load_training_checkpoint(tmp_path / "run" / "checkpoint.pth.tar")
+    assert state["step"] == 2 and state["args"]["lmbda"] == 0.01
+    # A checkpoint that needs arbitrary unpickling (here a numpy array) is refused.
+    state["rng"] = [{"numpy": np.zeros(3)}]
+    torch.save(state, tmp_path / "old.pth.tar")
+    with pytest.raises(ValueError, match="weights_only=True"):
+        load_training_checkpoint(tmp_path / "old.pth.tar")

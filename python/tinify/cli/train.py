@@ -10,9 +10,9 @@ HELP = "train a model on a folder of images (one machine or torchrun)"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
-    """Adds the options of :func:`tinify.train.loop.add_arguments` (shared with
+    """Adds the options of :func:`tinify.train.config.add_arguments` (shared with
     ``python -m tinify.train``)."""
-    from tinify.train.loop import add_arguments
+    from tinify.train.config import add_arguments
 
     parser.description = (
         "Train a model: -m ARCH with -q Q (zoo size and λ) or --lambda L; a variable-rate "
@@ -22,12 +22,13 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Trains per ``args``; the log and checkpoints go to ``--out``."""
+    """Trains per ``args`` (as a :class:`~tinify.train.TrainConfig`); the log and checkpoints go
+    to ``--out``."""
     from tinify import distributed
-    from tinify.train.loop import train
+    from tinify.train import TrainConfig, Trainer
 
     try:
-        train(args)
+        Trainer(TrainConfig.from_namespace(args)).fit()
     finally:
         distributed.cleanup()
     return 0
