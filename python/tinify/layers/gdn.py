@@ -1,7 +1,5 @@
 """Generalized divisive normalization (GDN) and its simplified L1 form."""
 
-from __future__ import annotations
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn

@@ -1,7 +1,5 @@
 """Convolutions whose kernels are masked to see only already-decoded neighbours."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch

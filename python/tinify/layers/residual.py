@@ -1,7 +1,5 @@
 """Residual blocks of the Cheng et al. (2020) and ELIC (2022) transforms."""
 
-from __future__ import annotations
-
 from torch import Tensor, nn
 
 from tinify.layers.conv import conv1x1, conv3x3, subpel_conv3x3

@@ -1,7 +1,5 @@
 """Lower bounding with a gradient that can still push values back above the bound."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch
@@ -51,6 +49,9 @@ class LowerBound(nn.Module):
     It is used to keep GDN's parameters and entropy-model likelihoods away from zero
     without freezing them once they reach the bound.
 
+    ``torch.jit.script`` compiles it (and so GDN and the entropy models' bounds); scripted,
+    the forward pass is the same ``max`` and the gradient is max's own.
+
     Args:
         bound: The lower bound :math:`b`, any finite float. It is stored as the one-element
             buffer ``bound`` (default dtype), so it follows the module across devices and
@@ -64,4 +65,12 @@ class LowerBound(nn.Module):
         self.register_buffer("bound", torch.tensor([float(bound)]))
 
     def forward(self, x: Tensor) -> Tensor:
+        # TorchScript cannot compile autograd Functions: scripted, it is a plain max (the
+        # same values; TorchScript models are usually for inference).
+        if torch.jit.is_scripting():
+            return torch.max(x, self.bound)
+        return self._eager(x)
+
+    @torch.jit.unused
+    def _eager(self, x: Tensor) -> Tensor:
         return lower_bound(x, self.bound)

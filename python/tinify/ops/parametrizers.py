@@ -1,7 +1,5 @@
 """Reparametrization that keeps a trainable tensor non-negative."""
 
-from __future__ import annotations
-
 import math
 
 import torch
