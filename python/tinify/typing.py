@@ -1,10 +1,15 @@
-"""Types of the dictionaries models and latent codecs return (CompressAI's layouts)."""
+"""Types of the dictionaries models and latent codecs return (CompressAI's layouts), and
+CompressAI's aliases of the training objects (``TModel``, ``TOptimizer`` …)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeAlias, TypedDict
 
-from torch import Tensor
+from torch import Tensor, nn
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from torch.utils.data import DataLoader, Dataset
 
 __all__ = [
     "CompressOutput",
@@ -15,7 +20,33 @@ __all__ = [
     "LatentForwardOutput",
     "Shape",
     "Strings",
+    "TCriterion",
+    "TDataLoader",
+    "TDataset",
+    "TModel",
+    "TModule",
+    "TOptimizer",
+    "TScheduler",
+    "TTransform",
 ]
+
+# CompressAI's names for the objects a training script handles (compressai.typing).
+#: A loss module.
+TCriterion: TypeAlias = nn.Module
+#: A data loader.
+TDataLoader: TypeAlias = DataLoader
+#: A dataset.
+TDataset: TypeAlias = Dataset
+#: A model.
+TModel: TypeAlias = nn.Module
+#: A module (CompressAI's ``MODULES`` registry holds latent codecs).
+TModule: TypeAlias = nn.Module
+#: One optimiser, or several by name (``net_aux_optimizer`` returns ``{"net", "aux"}``).
+TOptimizer: TypeAlias = Optimizer | dict[str, Optimizer]
+#: A learning-rate scheduler.
+TScheduler: TypeAlias = ReduceLROnPlateau | LRScheduler
+#: A transform: any callable.
+TTransform: TypeAlias = Callable
 
 #: One list of byte strings per coded stream, each with one ``bytes`` per batch element.
 Strings: TypeAlias = list[list[bytes]]
