@@ -8,9 +8,17 @@ from torch import Tensor
 from tinify import ans
 from tinify.entropy_models.base import EntropyModel
 from tinify.entropy_models.entropy_bottleneck import EntropyBottleneck
+from tinify.entropy_models.entropy_models_vbr import EntropyBottleneckVbr, EntropyModelVbr
 from tinify.entropy_models.gaussian_conditional import GaussianConditional
 
-__all__ = ["EntropyBottleneck", "EntropyModel", "GaussianConditional", "pmf_to_quantized_cdf"]
+__all__ = [
+    "EntropyBottleneck",
+    "EntropyBottleneckVbr",
+    "EntropyModel",
+    "EntropyModelVbr",
+    "GaussianConditional",
+    "pmf_to_quantized_cdf",
+]
 
 
 def pmf_to_quantized_cdf(pmf: Tensor, precision: int = 16) -> Tensor:
