@@ -302,6 +302,16 @@ class TorchRasterScanCoder:
         scales, means = out.reshape(n, rows.numel(), 2 * m).chunk(2, dim=2)
         return scales, means
 
+    def _symbols(self, values: Tensor, scales: Tensor, means: Tensor) -> Tensor:
+        """The symbols coding ``values`` (``(N, P, M)``, as scales and means): rounded around
+        the means. A subclass may quantize otherwise (the variable-rate models)."""
+        return torch.round(values - means)
+
+    def _reconstruct(self, symbols: Tensor, scales: Tensor, means: Tensor) -> Tensor:
+        """The decoded values of ``symbols`` (float, ``(N, P, M)``): ``symbols + means``. The
+        encoder and the decoder both call it, so the context sees the same values."""
+        return symbols + means
+
     def encode(
         self, y: Tensor, params: Tensor, threads: int | None = None
     ) -> tuple[list[bytes], Tensor]:
@@ -312,10 +322,11 @@ class TorchRasterScanCoder:
         symbols, indexes = [], []
         for rows, cols in _wavefronts(height, width, pad + 1):
             scales, means = self._gaussians(y_hat, params, rows, cols)
-            q = torch.round(y[:, :, rows, cols].permute(0, 2, 1) - means)
+            q = self._symbols(y[:, :, rows, cols].permute(0, 2, 1), scales, means)
             if not bool(torch.isfinite(q).all()) or float(q.abs().max()) >= 2**31 - 128:
                 raise ValueError("a latent value is not finite or too far from its mean to code")
-            y_hat[:, :, rows + pad, cols + pad] = (q + means).permute(0, 2, 1)
+            decoded = self._reconstruct(q, scales, means)
+            y_hat[:, :, rows + pad, cols + pad] = decoded.permute(0, 2, 1)
             symbols.append(q.reshape(n, -1).to(torch.int32))
             indexes.append(self.gaussian_conditional.build_indexes(scales).reshape(n, -1))
         strings = ans.encode_batch(
@@ -352,7 +363,9 @@ class TorchRasterScanCoder:
                     for decoder, idx in zip(decoders, indexes, strict=True)
                 ]
             ).reshape(means.shape)
-            y_hat[:, :, rows + pad, cols + pad] = (q.to(means) + means).permute(0, 2, 1)
+            y_hat[:, :, rows + pad, cols + pad] = self._reconstruct(
+                q.to(means), scales, means
+            ).permute(0, 2, 1)
         for decoder in decoders:
             decoder.finish()
         return y_hat[:, :, pad : pad + height, pad : pad + width].contiguous()
