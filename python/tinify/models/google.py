@@ -13,17 +13,30 @@ from tinify.entropy_models import EntropyBottleneck, GaussianConditional
 from tinify.latent_codecs.rasterscan import RasterScanLatentCodec
 from tinify.layers import GDN, MaskedConv2d
 from tinify.limits import check_latent_size
-from tinify.models.base import CompressionModel, check_float_images
+from tinify.models.base import (
+    SCALES_LEVELS,
+    SCALES_MAX,
+    SCALES_MIN,
+    CompressionModel,
+    check_float_images,
+    get_scale_table,
+)
 from tinify.models.utils import conv, deconv, remap_legacy_keys
 from tinify.registry import name_of, register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
 
+# CompressAI's google module also exports the base class and the scale table's helpers.
 __all__ = [
+    "SCALES_LEVELS",
+    "SCALES_MAX",
+    "SCALES_MIN",
+    "CompressionModel",
     "FactorizedPrior",
     "FactorizedPriorReLU",
     "JointAutoregressiveHierarchicalPriors",
     "MeanScaleHyperprior",
     "ScaleHyperprior",
+    "get_scale_table",
 ]
 
 _Model = TypeVar("_Model", bound="_ImageCodec")
