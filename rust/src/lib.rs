@@ -5,6 +5,8 @@
 //! * [`coder`]: symbols + indexes + CDF tables to byte streams and back, with escape coding;
 //! * [`gaussian`]: the CDF row of a Gaussian scale (GaussianConditional's index selection);
 //! * [`network`]: dense layers and activations, bit-identical on every instruction set;
+//! * [`engine`]: the prior networks (convolutions, transposed convolutions, GDN, ...) evaluated
+//!   in one fixed floating-point order, so encoder and decoder agree on every machine;
 //! * [`autoregressive`]: the serial context-model loop of raster-scan codecs (mbt2018,
 //!   cheng2020), shared by encoder and decoder;
 //! * [`pool`]: bounded, reused thread pools for batch work.
@@ -16,6 +18,7 @@
 pub mod autoregressive;
 pub mod cdf;
 pub mod coder;
+pub mod engine;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzz;

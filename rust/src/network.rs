@@ -142,6 +142,19 @@ impl Dense {
     /// `x` and `y` must hold `n.next_multiple_of(ROWS)` rows: the extra rows are computed too
     /// (from whatever `x` holds there) and their outputs are meaningless.
     pub fn apply(&self, x: &[f32], x_stride: usize, y: &mut [f32], y_stride: usize, n: usize) {
+        self.apply_with(Kernel::auto(), x, x_stride, y, y_stride, n)
+    }
+
+    /// [`Dense::apply`] with a given kernel (every kernel gives the same bits).
+    pub fn apply_with(
+        &self,
+        kernel: Kernel,
+        x: &[f32],
+        x_stride: usize,
+        y: &mut [f32],
+        y_stride: usize,
+        n: usize,
+    ) {
         let rows = n.next_multiple_of(ROWS);
         assert!(x_stride >= self.inputs && y_stride >= self.outputs);
         assert!(
@@ -149,7 +162,6 @@ impl Dense {
                 || (x.len() >= (rows - 1) * x_stride + self.inputs
                     && y.len() >= (rows - 1) * y_stride + self.outputs)
         );
-        let kernel = select_kernel();
         for first in (0..rows).step_by(ROWS) {
             let xs: [&[f32]; ROWS] = std::array::from_fn(|r| &x[(first + r) * x_stride..][..self.inputs]);
             for (block, (weights, bias)) in
@@ -163,6 +175,116 @@ impl Dense {
             }
         }
     }
+
+    /// The packed blocks: `(weights, bias)` of [`LANES`] outputs each, `weights` holding
+    /// `inputs * LANES` values, inputs-major (what [`Kernel::block`] takes).
+    pub(crate) fn blocks(&self) -> impl Iterator<Item = (&[f32], &[f32])> {
+        self.packed.chunks_exact(self.inputs * LANES).zip(self.bias.chunks_exact(LANES))
+    }
+}
+
+/// A kernel to run, by name: [`KernelChoice::Auto`] picks the widest this CPU supports; the
+/// others force one (tests and benchmarks compare them, which must give the same bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KernelChoice {
+    /// The widest kernel this CPU supports.
+    Auto,
+    /// Plain Rust, no explicit vector instructions (any CPU).
+    Portable,
+    /// SSE2 registers, four lanes (every x86-64 CPU).
+    Sse2,
+    /// AVX2 registers, eight lanes.
+    Avx2,
+    /// AVX-512F registers, sixteen lanes.
+    Avx512,
+}
+
+impl KernelChoice {
+    /// Every forced kernel, narrowest first.
+    pub const ALL: [KernelChoice; 4] =
+        [KernelChoice::Portable, KernelChoice::Sse2, KernelChoice::Avx2, KernelChoice::Avx512];
+
+    /// The name [`KernelChoice::parse`] reads: `auto`, `portable`, `sse2`, `avx2` or `avx512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelChoice::Auto => "auto",
+            KernelChoice::Portable => "portable",
+            KernelChoice::Sse2 => "sse2",
+            KernelChoice::Avx2 => "avx2",
+            KernelChoice::Avx512 => "avx512",
+        }
+    }
+
+    /// The kernel called `name` (see [`KernelChoice::name`]).
+    pub fn parse(name: &str) -> Result<Self> {
+        [KernelChoice::Auto].into_iter().chain(KernelChoice::ALL).find(|k| k.name() == name).ok_or_else(
+            || Error::InvalidArgument {
+                what: "kernel",
+                message: format!("unknown kernel {name:?}; expected auto, portable, sse2, avx2 or avx512"),
+            },
+        )
+    }
+
+    /// The forced kernels this CPU can run, narrowest first.
+    pub fn available() -> Vec<KernelChoice> {
+        KernelChoice::ALL.into_iter().filter(|&k| Kernel::new(k).is_ok()).collect()
+    }
+}
+
+/// A block kernel this CPU can run (see [`KernelChoice`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Kernel(KernelImpl);
+
+impl Kernel {
+    /// The kernel `choice`, or an error naming it if this CPU lacks its instructions.
+    pub fn new(choice: KernelChoice) -> Result<Self> {
+        let unsupported = || Error::InvalidArgument {
+            what: "kernel",
+            message: format!("this CPU cannot run the {} kernel", choice.name()),
+        };
+        match choice {
+            KernelChoice::Auto => Ok(Kernel::auto()),
+            KernelChoice::Portable => Ok(Kernel(KernelImpl::Portable)),
+            #[cfg(target_arch = "x86_64")]
+            KernelChoice::Sse2 => Ok(Kernel(KernelImpl::Sse2)),
+            #[cfg(target_arch = "x86_64")]
+            KernelChoice::Avx2 => {
+                x86::Avx2::detect().map(|t| Kernel(KernelImpl::Avx2(t))).ok_or_else(unsupported)
+            }
+            #[cfg(target_arch = "x86_64")]
+            KernelChoice::Avx512 => {
+                x86::Avx512::detect().map(|t| Kernel(KernelImpl::Avx512(t))).ok_or_else(unsupported)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => Err(unsupported()),
+        }
+    }
+
+    /// The widest kernel this CPU supports.
+    pub fn auto() -> Self {
+        Kernel(select_kernel())
+    }
+
+    /// Which kernel this is.
+    pub fn choice(self) -> KernelChoice {
+        match self.0 {
+            KernelImpl::Portable => KernelChoice::Portable,
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Sse2 => KernelChoice::Sse2,
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx2(_) => KernelChoice::Avx2,
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx512(_) => KernelChoice::Avx512,
+        }
+    }
+
+    /// One block of [`LANES`] outputs for [`ROWS`] positions: `bias + Σ_i w[i] * x[r][i]`, in
+    /// input order, multiplies and adds separate. `weights` holds `LANES` values per input and
+    /// every row of `xs` `weights.len() / LANES` values.
+    #[inline]
+    pub(crate) fn block(self, weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+        self.0.block(weights, bias, xs)
+    }
 }
 
 /// The block kernel for this CPU.
@@ -173,38 +295,42 @@ impl Dense {
 /// x86 variants hold a token ([`x86::Avx512`], [`x86::Avx2`]) that only a successful CPU
 /// feature check creates, so a kernel needing an instruction set cannot be called without it.
 #[derive(Debug, Clone, Copy)]
-enum Kernel {
+enum KernelImpl {
     Portable,
+    #[cfg(target_arch = "x86_64")]
+    Sse2,
     #[cfg(target_arch = "x86_64")]
     Avx512(x86::Avx512),
     #[cfg(target_arch = "x86_64")]
     Avx2(x86::Avx2),
 }
 
-impl Kernel {
+impl KernelImpl {
     #[inline]
     fn block(self, weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
         match self {
-            Kernel::Portable => block_portable(weights, bias, xs),
+            KernelImpl::Portable => block_portable(weights, bias, xs),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512(token) => token.block(weights, bias, xs),
+            KernelImpl::Sse2 => x86::sse2_block(weights, bias, xs),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2(token) => token.block(weights, bias, xs),
+            KernelImpl::Avx512(token) => token.block(weights, bias, xs),
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx2(token) => token.block(weights, bias, xs),
         }
     }
 }
 
-fn select_kernel() -> Kernel {
+fn select_kernel() -> KernelImpl {
     #[cfg(target_arch = "x86_64")]
     {
         if let Some(token) = x86::Avx512::detect() {
-            return Kernel::Avx512(token);
+            return KernelImpl::Avx512(token);
         }
         if let Some(token) = x86::Avx2::detect() {
-            return Kernel::Avx2(token);
+            return KernelImpl::Avx2(token);
         }
     }
-    Kernel::Portable
+    KernelImpl::Portable
 }
 
 fn block_portable(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
@@ -270,6 +396,13 @@ mod x86 {
             // SAFETY: `self` exists, so `detect` found AVX2; the slice lengths are checked.
             unsafe { avx2(weights, bias, xs) }
         }
+    }
+
+    /// The SSE2 kernel; SSE2 is part of x86-64, so it needs no token.
+    pub(super) fn sse2_block(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+        check(weights, bias, xs);
+        // SAFETY: every x86-64 CPU has SSE2; the slice lengths are checked.
+        unsafe { sse2(weights, bias, xs) }
     }
 
     fn check(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) {
@@ -346,6 +479,45 @@ mod x86 {
         }
         out
     }
+
+    /// Four xmm of 4 outputs per row, 2 rows at a time (12 registers in all).
+    ///
+    /// # Safety
+    ///
+    /// `bias` must hold [`LANES`] values and every row of `xs` `weights.len() / LANES` values.
+    #[target_feature(enable = "sse2")]
+    unsafe fn sse2(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+        const { assert!(LANES == 16 && ROWS.is_multiple_of(2)) };
+        let inputs = weights.len() / LANES;
+        let (w, b) = (weights.as_ptr(), bias.as_ptr());
+        let mut out = [[0.0f32; LANES]; ROWS];
+        for group in 0..ROWS / 2 {
+            let x: [*const f32; 2] = std::array::from_fn(|r| xs[group * 2 + r].as_ptr());
+            // SAFETY: bias holds 16 values (checked by the caller).
+            let bias: [__m128; 4] = std::array::from_fn(|k| unsafe { _mm_loadu_ps(b.add(4 * k)) });
+            let mut acc = [bias; 2];
+            for i in 0..inputs {
+                // SAFETY: i < inputs and weights holds inputs * 16 values (checked by the caller).
+                let wv: [__m128; 4] =
+                    std::array::from_fn(|k| unsafe { _mm_loadu_ps(w.add(i * LANES + 4 * k)) });
+                for r in 0..2 {
+                    // SAFETY: every row of xs holds inputs values (checked by the caller).
+                    let v = _mm_set1_ps(unsafe { *x[r].add(i) });
+                    for k in 0..4 {
+                        acc[r][k] = _mm_add_ps(acc[r][k], _mm_mul_ps(wv[k], v));
+                    }
+                }
+            }
+            for (r, lanes) in acc.iter().enumerate() {
+                let row = out[group * 2 + r].as_mut_ptr();
+                for (k, &v) in lanes.iter().enumerate() {
+                    // SAFETY: each row of out holds 16 values.
+                    unsafe { _mm_storeu_ps(row.add(4 * k), v) };
+                }
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -410,6 +582,9 @@ mod tests {
             }
         }
         assert_eq!(select_kernel().block(&weights, &bias, &xs), expected);
+        for choice in KernelChoice::available() {
+            assert_eq!(Kernel::new(choice).unwrap().block(&weights, &bias, &xs), expected, "{choice:?}");
+        }
     }
 
     #[test]

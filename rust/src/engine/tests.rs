@@ -1,0 +1,400 @@
+//! Each operation against a straightforward reference (same order: the same bits; another
+//! order: within tolerance), and every kernel and thread count against each other.
+
+use super::*;
+use rand::{rngs::SmallRng, Rng, SeedableRng};
+
+fn random(rng: &mut SmallRng, n: usize, scale: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-scale..scale)).collect()
+}
+
+fn tensor(rng: &mut SmallRng, c: usize, h: usize, w: usize) -> Tensor {
+    Tensor::new(c, h, w, random(rng, c * h * w, 3.0)).unwrap()
+}
+
+fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+/// Every (kernel, threads) this CPU runs.
+fn every_option() -> Vec<Options> {
+    KernelChoice::available()
+        .into_iter()
+        .chain([KernelChoice::Auto])
+        .flat_map(|kernel| [1, 2, 3].map(|threads| Options { kernel, threads }))
+        .collect()
+}
+
+/// Runs `f` with every option and checks that all give the bits of the first; returns them.
+fn same_everywhere(f: impl Fn(Options) -> Tensor) -> Tensor {
+    let options = every_option();
+    let first = f(options[0]);
+    for &o in &options[1..] {
+        let other = f(o);
+        assert_eq!(other.shape(), first.shape());
+        assert!(bits(other.data()) == bits(first.data()), "{o:?} differs from {:?}", options[0]);
+    }
+    first
+}
+
+fn one_step(op: Op, x: &Tensor, options: Options) -> Tensor {
+    let program =
+        Program::new(vec![Step { op, inputs: vec![0], outputs: vec![1] }], vec![0], vec![1]).unwrap();
+    program.run(vec![x.clone()], options).unwrap().remove(0)
+}
+
+/// The contract's order: bias, then (c, ky, kx) lexicographic, padding values as terms w·0.
+#[allow(clippy::too_many_arguments)]
+fn reference_conv(
+    x: &Tensor,
+    weight: &[f32],
+    bias: &[f32],
+    [o_n, c_n, kh, kw]: [usize; 4],
+    stride: usize,
+    pad: usize,
+    skip_zero_taps: bool,
+) -> Tensor {
+    let (h, w) = (x.height(), x.width());
+    let (oh, ow) = ((h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1);
+    let live = |ky: usize, kx: usize| {
+        !skip_zero_taps
+            || (0..o_n).any(|o| (0..c_n).any(|c| weight[((o * c_n + c) * kh + ky) * kw + kx] != 0.0))
+    };
+    let mut out = vec![0.0f32; o_n * oh * ow];
+    for o in 0..o_n {
+        for y in 0..oh {
+            for xx in 0..ow {
+                let mut acc = bias[o];
+                for c in 0..c_n {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            if !live(ky, kx) {
+                                continue;
+                            }
+                            let (iy, ix) = (
+                                (y * stride + ky) as isize - pad as isize,
+                                (xx * stride + kx) as isize - pad as isize,
+                            );
+                            let v = if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                0.0
+                            } else {
+                                x.data()[(c * h + iy as usize) * w + ix as usize]
+                            };
+                            acc += weight[((o * c_n + c) * kh + ky) * kw + kx] * v;
+                        }
+                    }
+                }
+                out[(o * oh + y) * ow + xx] = acc;
+            }
+        }
+    }
+    Tensor::new(o_n, oh, ow, out).unwrap()
+}
+
+#[test]
+fn conv_equals_the_sequential_sum_on_every_kernel_and_thread_count() {
+    let mut rng = SmallRng::seed_from_u64(1);
+    for (o, c, k, stride, pad, h, w) in [
+        (1, 1, 1, 1, 0, 1, 1),
+        (5, 3, 3, 1, 1, 7, 9),
+        (17, 6, 3, 2, 1, 9, 8),
+        (32, 16, 5, 2, 2, 12, 10),
+        (40, 24, 3, 1, 1, 11, 13),
+        (3, 8, 5, 1, 0, 6, 7),
+    ] {
+        let weight = random(&mut rng, o * c * k * k, 1.0 / ((c * k * k) as f32).sqrt());
+        let bias = random(&mut rng, o, 0.5);
+        let x = tensor(&mut rng, c, h, w);
+        let conv = Conv2d::new(&weight, Some(&bias), [o, c, k, k], stride, (pad, pad)).unwrap();
+        let got = same_everywhere(|opts| one_step(Op::Conv2d(conv.clone()), &x, opts));
+        let expected = reference_conv(&x, &weight, &bias, [o, c, k, k], stride, pad, false);
+        assert_eq!(got.shape(), expected.shape());
+        assert_eq!(bits(got.data()), bits(expected.data()), "{o} {c} {k} {stride} {pad}");
+    }
+}
+
+#[test]
+fn masked_conv_skips_the_masked_taps_and_matches_the_full_sum_closely() {
+    let mut rng = SmallRng::seed_from_u64(2);
+    let (o, c, k) = (20, 12, 5);
+    let mut weight = random(&mut rng, o * c * k * k, 0.1);
+    // A checkerboard type-"A" mask: taps (i, j) with i + j odd kept.
+    for (n, v) in weight.iter_mut().enumerate() {
+        let (ky, kx) = ((n / k) % k, n % k);
+        if (ky + kx) % 2 == 0 {
+            *v = 0.0;
+        }
+    }
+    let bias = random(&mut rng, o, 0.5);
+    let x = tensor(&mut rng, c, 9, 11);
+    let conv = Conv2d::new(&weight, Some(&bias), [o, c, k, k], 1, (2, 2)).unwrap();
+    let got = same_everywhere(|opts| one_step(Op::Conv2d(conv.clone()), &x, opts));
+    let skipping = reference_conv(&x, &weight, &bias, [o, c, k, k], 1, 2, true);
+    assert_eq!(bits(got.data()), bits(skipping.data()));
+    let full = reference_conv(&x, &weight, &bias, [o, c, k, k], 1, 2, false);
+    for (a, b) in got.data().iter().zip(full.data()) {
+        assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+}
+
+/// torch's definition through zero insertion: dilate the input by the stride, pad by
+/// `k − 1 − p` (and `output_padding` at the end), convolve with the flipped kernel; in f64.
+fn zero_insertion_reference(
+    x: &Tensor,
+    weight: &[f32],
+    bias: &[f32],
+    [c_n, o_n, k, _]: [usize; 4],
+    s: usize,
+    p: usize,
+    op: usize,
+) -> Vec<f64> {
+    let (h, w) = (x.height(), x.width());
+    let (dh, dw) = ((h - 1) * s + 1 + 2 * (k - 1 - p) + op, (w - 1) * s + 1 + 2 * (k - 1 - p) + op);
+    let mut dil = vec![0.0f64; c_n * dh * dw];
+    for c in 0..c_n {
+        for y in 0..h {
+            for xx in 0..w {
+                dil[(c * dh + y * s + k - 1 - p) * dw + xx * s + k - 1 - p] =
+                    f64::from(x.data()[(c * h + y) * w + xx]);
+            }
+        }
+    }
+    let (oh, ow) = (dh - k + 1, dw - k + 1);
+    let mut out = vec![0.0; o_n * oh * ow];
+    for o in 0..o_n {
+        for y in 0..oh {
+            for xx in 0..ow {
+                let mut acc = f64::from(bias[o]);
+                for c in 0..c_n {
+                    for ky in 0..k {
+                        for kx in 0..k {
+                            let wv = weight[((c * o_n + o) * k + (k - 1 - ky)) * k + (k - 1 - kx)];
+                            acc += f64::from(wv) * dil[(c * dh + y + ky) * dw + xx + kx];
+                        }
+                    }
+                }
+                out[(o * oh + y) * ow + xx] = acc;
+            }
+        }
+    }
+    out
+}
+
+/// The contract's order for a transposed convolution: bias, then the (c, ky, kx) that map an
+/// integer input position to the output, w·0 where that position is outside the input.
+fn reference_transposed(
+    x: &Tensor,
+    weight: &[f32],
+    bias: &[f32],
+    shape: [usize; 4],
+    s: usize,
+    p: usize,
+    op: usize,
+) -> Vec<f32> {
+    let [c_n, o_n, k, _] = shape;
+    let (h, w) = (x.height() as isize, x.width() as isize);
+    let (oh, ow) = ((h as usize - 1) * s + k + op - 2 * p, (w as usize - 1) * s + k + op - 2 * p);
+    let mut out = vec![0.0f32; o_n * oh * ow];
+    for o in 0..o_n {
+        for y in 0..oh {
+            for xx in 0..ow {
+                let mut acc = bias[o];
+                for c in 0..c_n {
+                    for ky in 0..k {
+                        for kx in 0..k {
+                            let (ny, nx) = ((y + p) as isize - ky as isize, (xx + p) as isize - kx as isize);
+                            if ny.rem_euclid(s as isize) != 0 || nx.rem_euclid(s as isize) != 0 {
+                                continue;
+                            }
+                            let (iy, ix) = (ny.div_euclid(s as isize), nx.div_euclid(s as isize));
+                            let v = if iy < 0 || ix < 0 || iy >= h || ix >= w {
+                                0.0
+                            } else {
+                                x.data()[((c as isize * h + iy) * w + ix) as usize]
+                            };
+                            acc += weight[((c * o_n + o) * k + ky) * k + kx] * v;
+                        }
+                    }
+                }
+                out[(o * oh + y) * ow + xx] = acc;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn transposed_conv_matches_zero_insertion_and_its_own_order_bit_for_bit() {
+    let mut rng = SmallRng::seed_from_u64(3);
+    for (c, o, k, s, p, op, h, w) in [
+        (4, 6, 5, 2, 2, 1, 3, 4),
+        (16, 24, 5, 2, 2, 1, 6, 5),
+        (8, 17, 3, 2, 1, 1, 5, 7),
+        (6, 5, 4, 2, 1, 0, 4, 4),
+        (5, 7, 3, 1, 1, 0, 4, 6),
+        (3, 4, 3, 3, 0, 2, 3, 2),
+    ] {
+        let shape = [c, o, k, k];
+        let weight = random(&mut rng, c * o * k * k, 1.0 / ((c * k * k) as f32).sqrt());
+        let bias = random(&mut rng, o, 0.5);
+        let x = tensor(&mut rng, c, h, w);
+        let conv = ConvTranspose2d::new(&weight, Some(&bias), shape, s, (p, p), (op, op)).unwrap();
+        let got = same_everywhere(|opts| one_step(Op::ConvTranspose2d(conv.clone()), &x, opts));
+        let exact = reference_transposed(&x, &weight, &bias, shape, s, p, op);
+        assert_eq!(bits(got.data()), bits(&exact), "{shape:?} s={s} p={p}");
+        let dilated = zero_insertion_reference(&x, &weight, &bias, shape, s, p, op);
+        assert_eq!(got.data().len(), dilated.len());
+        for (a, b) in got.data().iter().zip(&dilated) {
+            assert!((f64::from(*a) - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn deconv_doubles_the_size() {
+    let conv = ConvTranspose2d::new(&[0.5; 2 * 3 * 25], None, [2, 3, 5, 5], 2, (2, 2), (1, 1)).unwrap();
+    assert_eq!(conv.output_size(12, 8).unwrap(), (24, 16));
+}
+
+#[test]
+fn gdn_and_igdn_match_their_definitions() {
+    let mut rng = SmallRng::seed_from_u64(4);
+    let c = 19;
+    let beta: Vec<f32> = (0..c).map(|_| rng.random_range(0.5..1.5)).collect();
+    let gamma: Vec<f32> = (0..c * c).map(|_| rng.random_range(0.0..0.1)).collect();
+    let x = tensor(&mut rng, c, 5, 7);
+    for inverse in [false, true] {
+        let gdn = Gdn::new(&beta, &gamma, inverse).unwrap();
+        let got = same_everywhere(|opts| one_step(Op::Gdn(gdn.clone()), &x, opts));
+        let plane = 35;
+        for i in 0..c {
+            for pos in 0..plane {
+                let mut norm = beta[i];
+                for j in 0..c {
+                    let v = x.data()[j * plane + pos];
+                    norm += gamma[i * c + j] * (v * v);
+                }
+                let v = x.data()[i * plane + pos];
+                let expected = if inverse { v * norm.sqrt() } else { v / norm.sqrt() };
+                assert_eq!(got.data()[i * plane + pos].to_bits(), expected.to_bits());
+            }
+        }
+    }
+}
+
+#[test]
+fn pixel_shuffle_gain_concat_and_split_move_values_as_torch() {
+    let x = Tensor::new(8, 2, 3, (0..48).map(|v| v as f32).collect()).unwrap();
+    let y = pixel_shuffle(&x, 2).unwrap();
+    assert_eq!(y.shape(), (2, 4, 6));
+    for c in 0..2 {
+        for h in 0..2 {
+            for w in 0..3 {
+                for i in 0..2 {
+                    for j in 0..2 {
+                        let src = x.data()[((c * 4 + i * 2 + j) * 2 + h) * 3 + w];
+                        assert_eq!(y.data()[(c * 4 + h * 2 + i) * 6 + w * 2 + j], src);
+                    }
+                }
+            }
+        }
+    }
+    let g = gain(&x, &[2.0; 8]).unwrap();
+    assert_eq!(g.data()[47], 94.0);
+    let parts = split(&x, &[3, 5]).unwrap();
+    assert_eq!(parts[1].shape(), (5, 2, 3));
+    assert_eq!(concat(&[&parts[0], &parts[1]]).unwrap(), x);
+    assert!(split(&x, &[3, 4]).is_err());
+    assert!(pixel_shuffle(&x, 3).is_err());
+    assert!(gain(&x, &[1.0; 3]).is_err());
+}
+
+/// `h_s` of a mean-scale hyperprior with a gain: gain, deconv, LeakyReLU, deconv, LeakyReLU,
+/// conv 3x3, split into scales and means.
+fn hyper_synthesis(rng: &mut SmallRng, n: usize, m: usize) -> Program {
+    let mut deconv = |i: usize, o: usize| {
+        let w = random(rng, i * o * 25, 1.0 / ((i * 25 / 4) as f32).sqrt());
+        let b = random(rng, o, 0.1);
+        ConvTranspose2d::new(&w, Some(&b), [i, o, 5, 5], 2, (2, 2), (1, 1)).unwrap()
+    };
+    let (d1, d2) = (deconv(n, m), deconv(m, m * 3 / 2));
+    let w = random(rng, m * 2 * m * 3 / 2 * 9, 1.0 / ((m * 3 / 2 * 9) as f32).sqrt());
+    let conv = Conv2d::new(&w, Some(&random(rng, 2 * m, 0.1)), [2 * m, m * 3 / 2, 3, 3], 1, (1, 1)).unwrap();
+    let leaky = Op::Activation(Activation::LeakyRelu(0.01));
+    let steps = vec![
+        Step { op: Op::Gain(random(rng, n, 2.0)), inputs: vec![0], outputs: vec![1] },
+        Step { op: Op::ConvTranspose2d(d1), inputs: vec![1], outputs: vec![2] },
+        Step { op: leaky.clone(), inputs: vec![2], outputs: vec![2] },
+        Step { op: Op::ConvTranspose2d(d2), inputs: vec![2], outputs: vec![3] },
+        Step { op: leaky, inputs: vec![3], outputs: vec![3] },
+        Step { op: Op::Conv2d(conv), inputs: vec![3], outputs: vec![4] },
+        Step { op: Op::Split(vec![m, m]), inputs: vec![4], outputs: vec![5, 6] },
+    ];
+    Program::new(steps, vec![0], vec![5, 6]).unwrap()
+}
+
+#[test]
+fn a_hyper_synthesis_gives_the_same_bits_on_every_kernel_and_thread_count() {
+    let mut rng = SmallRng::seed_from_u64(5);
+    let program = hyper_synthesis(&mut rng, 24, 32);
+    // z_hat: integers, as the entropy bottleneck decodes them.
+    let z: Vec<f32> = (0..24 * 6 * 5).map(|_| rng.random_range(-4i32..=4) as f32).collect();
+    let z = Tensor::new(24, 6, 5, z).unwrap();
+    let scales = same_everywhere(|opts| program.run(vec![z.clone()], opts).unwrap().remove(0));
+    assert_eq!(scales.shape(), (32, 24, 20));
+    let means = same_everywhere(|opts| program.run(vec![z.clone()], opts).unwrap().remove(1));
+    assert_eq!(means.shape(), (32, 24, 20));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_caller_with_flush_to_zero_and_another_rounding_gets_the_same_bits() {
+    use super::fpenv::testing::{mxcsr, set_mxcsr};
+    let mut rng = SmallRng::seed_from_u64(6);
+    let (o, c) = (16, 8);
+    // Subnormal products: FTZ/DAZ would flush them, round-toward-zero would round them.
+    let weight: Vec<f32> = random(&mut rng, o * c * 9, 1.0).iter().map(|v| v * 1e-20).collect();
+    let x = Tensor::new(c, 4, 5, random(&mut rng, c * 20, 1e-19)).unwrap();
+    let conv = Conv2d::new(&weight, None, [o, c, 3, 3], 1, (1, 1)).unwrap();
+    let expected = one_step(Op::Conv2d(conv.clone()), &x, Options::default());
+    assert!(expected.data().iter().any(|v| v.is_subnormal()));
+    // FTZ | DAZ | round toward zero, exceptions masked, on the one worker of a private pool;
+    // threads = 0 runs the program on the current pool, so every value is computed there.
+    let hostile = 0x1F80 | 0x8000 | 0x0040 | 0x6000;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let (got, after) = pool.install(|| {
+        let old = set_mxcsr(hostile);
+        let got = one_step(Op::Conv2d(conv), &x, Options { kernel: KernelChoice::Auto, threads: 0 });
+        let after = mxcsr();
+        set_mxcsr(old);
+        (got, after)
+    });
+    assert_eq!(after & !0x3F, hostile, "the caller's MXCSR is restored");
+    assert_eq!(bits(got.data()), bits(expected.data()));
+}
+
+#[test]
+fn bad_programs_and_inputs_are_errors() {
+    let conv = Conv2d::new(&[1.0; 2 * 3 * 9], None, [2, 3, 3, 3], 1, (1, 1)).unwrap();
+    let step =
+        |inputs: Vec<usize>, outputs: Vec<usize>| Step { op: Op::Conv2d(conv.clone()), inputs, outputs };
+    assert!(Program::new(vec![step(vec![1], vec![2])], vec![0], vec![2]).is_err());
+    assert!(Program::new(vec![step(vec![0], vec![1, 2])], vec![0], vec![1]).is_err());
+    assert!(Program::new(vec![step(vec![0], vec![1])], vec![0], vec![3]).is_err());
+    let program = Program::new(vec![step(vec![0], vec![1])], vec![0], vec![1]).unwrap();
+    assert!(program.run(vec![Tensor::zeros(4, 5, 5)], Options::default()).is_err());
+    assert!(program.run(vec![Tensor::zeros(3, 0, 5)], Options::default()).is_err());
+    assert!(program.run(vec![], Options::default()).is_err());
+    let valid = Conv2d::new(&[1.0; 2 * 3 * 25], None, [2, 3, 5, 5], 1, (0, 0)).unwrap();
+    assert!(valid
+        .forward(Context { kernel: crate::network::Kernel::auto() }, &Tensor::zeros(3, 3, 3))
+        .is_err());
+    assert!(Conv2d::new(&[1.0; 5], None, [2, 3, 3, 3], 1, (1, 1)).is_err());
+    assert!(Conv2d::new(&[1.0; 54], Some(&[0.0; 3]), [2, 3, 3, 3], 1, (1, 1)).is_err());
+    assert!(Conv2d::new(&[1.0; 54], None, [2, 3, 3, 3], 0, (1, 1)).is_err());
+    assert!(ConvTranspose2d::new(&[1.0; 54], None, [2, 3, 3, 3], 2, (1, 1), (2, 2)).is_err());
+    assert!(ConvTranspose2d::new(&[1.0; 54], None, [2, 3, 3, 3], 4, (1, 1), (0, 0)).is_err());
+    assert!(Gdn::new(&[1.0; 3], &[0.0; 8], false).is_err());
+    assert!(Tensor::new(2, 2, 2, vec![0.0; 7]).is_err());
+    assert!(KernelChoice::parse("avx9").is_err());
+}
