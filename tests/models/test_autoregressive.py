@@ -142,13 +142,19 @@ def test_rate_and_psnr_match_compressai(name, kwargs, last_layer):
 
 
 def test_entropy_parameters_the_rust_loop_cannot_describe_run_on_the_torch_path():
-    _, model = _twins(*MODELS[0])
+    theirs, model = _twins(*MODELS[0])
     model.entropy_parameters[1] = nn.Tanh()
+    theirs.entropy_parameters[1] = nn.Tanh()
     x = _image(1, 64, 64)
     with pytest.warns(SlowPathWarning, match=r"entropy_parameters\.1 \(Tanh\)"):
         out = model.compress(x)
     x_hat = model.decompress(out["strings"], out["shape"])["x_hat"]
-    assert torch.equal(x_hat, model.decompress(out["strings"], out["shape"])["x_hat"])
+    # CompressAI's raster-order loop with the same network decodes the same image (its stream
+    # order differs, its latents do not).
+    reference = theirs.compress(x)
+    theirs_hat = theirs.decompress(reference["strings"], reference["shape"])["x_hat"]
+    torch.testing.assert_close(x_hat, theirs_hat, atol=1e-5, rtol=0)
+    assert abs(len(out["strings"][0][0]) - len(reference["strings"][0][0])) <= 8
 
 
 def test_images_not_a_multiple_of_64_raise_value_error():

@@ -25,7 +25,7 @@ def test_tables_come_from_the_file_not_from_update() -> None:
 
 
 @pytest.mark.parametrize("quality", [1, 3, 5])
-def test_round_trip_keeps_size_and_rate_grows_with_quality(quality: int) -> None:
+def test_round_trip_keeps_size_and_matches_the_quantized_forward(quality: int) -> None:
     x = torch.from_numpy(smooth_image(np.random.default_rng(1), 128, 192)).permute(2, 0, 1)
     x = x.float().div(255).unsqueeze(0)
     net = default.load_default(quality)
@@ -38,15 +38,15 @@ def test_round_trip_keeps_size_and_rate_grows_with_quality(quality: int) -> None
     torch.testing.assert_close(again["x_hat"], ref, atol=1e-4, rtol=0)
 
 
-def test_higher_quality_spends_more_bits() -> None:
+def test_every_quality_spends_more_bits_than_the_one_below() -> None:
     x = torch.from_numpy(smooth_image(np.random.default_rng(2), 128, 128)).permute(2, 0, 1)
     x = x.float().div(255).unsqueeze(0)
     sizes = []
     with torch.no_grad():
-        for q in (default.QUALITIES[0], default.QUALITIES[-1]):
+        for q in default.QUALITIES:
             enc = default.load_default(q).compress(x)
             sizes.append(sum(len(s[0]) for s in enc["strings"]))
-    assert sizes[0] < sizes[1]
+    assert sizes == sorted(set(sizes)), sizes
 
 
 @pytest.mark.parametrize(
