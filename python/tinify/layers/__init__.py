@@ -6,6 +6,7 @@ from tinify.layers.conv import conv1x1, conv3x3, subpel_conv3x3
 from tinify.layers.gain import Gain
 from tinify.layers.gdn import GDN, GDN1
 from tinify.layers.masked_conv import CheckerboardMaskedConv2d, MaskedConv2d
+from tinify.layers.qrelu import QReLU
 from tinify.layers.ramp import sequential_channel_ramp
 from tinify.layers.residual import (
     ResidualBlock,
@@ -13,6 +14,7 @@ from tinify.layers.residual import (
     ResidualBlockWithStride,
     ResidualBottleneckBlock,
 )
+from tinify.layers.spectral import SpectralConv2d, SpectralConvTranspose2d
 
 __all__ = [
     "GDN",
@@ -24,11 +26,14 @@ __all__ = [
     "Lambda",
     "MaskedConv2d",
     "NamedLayer",
+    "QReLU",
     "Reshape",
     "ResidualBlock",
     "ResidualBlockUpsample",
     "ResidualBlockWithStride",
     "ResidualBottleneckBlock",
+    "SpectralConv2d",
+    "SpectralConvTranspose2d",
     "Transpose",
     "conv1x1",
     "conv3x3",
