@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tinify.evaluation.bdrate import bd_psnr, bd_rate
-    from tinify.evaluation.classical import CODECS, bench_codec
+    from tinify.evaluation.classical import CODECS, bench_codec, encode_image
+    from tinify.evaluation.find_close import find_closest_quality
     from tinify.evaluation.images import IMAGE_EXTENSIONS, list_images
     from tinify.evaluation.metrics import ms_ssim, psnr
     from tinify.evaluation.model import evaluate_model
@@ -25,7 +26,9 @@ __all__ = [
     "bd_psnr",
     "bd_rate",
     "bench_codec",
+    "encode_image",
     "evaluate_model",
+    "find_closest_quality",
     "list_images",
     "load_results",
     "ms_ssim",
@@ -39,6 +42,8 @@ _OWNERS = {
     "bd_rate": "bdrate",
     "CODECS": "classical",
     "bench_codec": "classical",
+    "encode_image": "classical",
+    "find_closest_quality": "find_close",
     "IMAGE_EXTENSIONS": "images",
     "list_images": "images",
     "ms_ssim": "metrics",

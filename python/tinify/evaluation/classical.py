@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CODECS", "DEFAULT_QUALITIES", "bench_codec", "codec_settings"]
+__all__ = ["CODECS", "DEFAULT_QUALITIES", "bench_codec", "codec_settings", "encode_image"]
 
 CODECS = ("jpeg", "webp", "avif", "jxl")
 
@@ -106,6 +106,21 @@ def _encoder(codec: str, quality: int, settings: dict[str, Any]) -> Callable[[An
     return lambda im: save(im, fmt, **settings)
 
 
+def encode_image(codec: str, image: Any, quality: int, *, speed: int = 4, effort: int = 7) -> bytes:
+    """The file :func:`bench_codec` measures for a Pillow ``image`` at ``quality`` (same
+    settings).
+
+    Raises:
+        ValueError: for an unknown or unavailable codec, or a quality outside 1–100.
+        ModuleNotFoundError: for ``"jxl"`` without pillow-jxl-plugin.
+    """
+    settings = codec_settings(codec, speed=speed, effort=effort)
+    _check_available(codec)
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"{codec} quality must be in [1, 100], got {quality}")
+    return _encoder(codec, int(quality), settings)(image)
+
+
 def bench_codec(
     codec: str,
     images: Sequence[str | Path],
@@ -115,6 +130,7 @@ def bench_codec(
     effort: int = 7,
     per_image: bool = False,
     progress: bool = False,
+    metrics: Sequence[str] = ("psnr-rgb", "ms-ssim-rgb"),
 ) -> dict[str, Any]:
     """Rate–distortion points of a classical codec on ``images``, in CompressAI's layout.
 
@@ -132,6 +148,8 @@ def bench_codec(
         per_image: also return each image's points under ``"per-image"`` (CompressAI's
             per-image layout: ``{"source", "name", "description", "results"}``).
         progress: show a progress bar on stderr.
+        metrics: the distortion metrics measured, among ``"psnr-rgb"`` and
+            ``"ms-ssim-rgb"`` (leave MS-SSIM out for images of 160 pixels or fewer on a side).
 
     Returns:
         ``{"name": codec, "description", "results", "qualities", "settings", "versions"}``.
@@ -147,6 +165,10 @@ def bench_codec(
     from tinify.evaluation.metrics import ms_ssim, psnr
     from tinify.evaluation.results import average, results_json
 
+    measures = {"psnr-rgb": psnr, "ms-ssim-rgb": ms_ssim}
+    unknown = sorted(set(metrics) - set(measures))
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}, expected some of {sorted(measures)}")
     settings = codec_settings(codec, speed=speed, effort=effort)
     _check_available(codec)
     qualities = list(DEFAULT_QUALITIES[codec] if qualities is None else qualities)
@@ -174,9 +196,8 @@ def bench_codec(
             decoding_time = time.perf_counter() - start
             y = torch.from_numpy(np.array(decoded)).permute(2, 0, 1)[None].double() / 255
             row.append(
-                {
-                    "psnr-rgb": psnr(x, y),
-                    "ms-ssim-rgb": ms_ssim(x, y),
+                {name: measures[name](x, y) for name in measures if name in metrics}
+                | {
                     "bpp": 8 * len(data) / (image.width * image.height),
                     "encoding_time": encoding_time,
                     "decoding_time": decoding_time,

@@ -245,7 +245,11 @@ def _has_cdf_tables(model: CompressionModel) -> bool:
 
 
 def load_state_dict(
-    state_dict: Mapping[str, Any], arch: str | None = None, *, source: str = "the checkpoint"
+    state_dict: Mapping[str, Any],
+    arch: str | None = None,
+    *,
+    source: str = "the checkpoint",
+    build_tables: bool = True,
 ) -> CompressionModel:
     """A model built from a state_dict (any layout :func:`normalize_state_dict` accepts), at
     the sizes it was trained at, in eval mode, with CDF tables (built only if it has none).
@@ -254,6 +258,8 @@ def load_state_dict(
         state_dict: the checkpoint's contents.
         arch: the architecture (any spelling); inferred from the keys when None.
         source: what to call the checkpoint in error messages.
+        build_tables: run ``update()`` when the checkpoint has no CDF tables; False leaves
+            the tables as the file has them.
 
     Raises:
         ValueError: if the architecture cannot be inferred (pass ``arch``), or the weights do
@@ -276,7 +282,7 @@ def load_state_dict(
         hint = f" (its keys look like {inferred!r})" if inferred and inferred != arch else ""
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"{source} is not a {arch!r} checkpoint{hint}: {detail}") from None
-    if not _has_cdf_tables(model):
+    if build_tables and not _has_cdf_tables(model):
         model.update()
     return model.eval()
 
@@ -450,6 +456,7 @@ def update_checkpoint(
     *,
     directory: str | os.PathLike[str] | None = None,
     name: str | None = None,
+    update: bool = True,
 ) -> Path:
     """Rebuilds a checkpoint's CDF tables and saves it in torch.hub's layout: the library side
     of ``tinify update`` (CompressAI's ``update_model``).
@@ -462,6 +469,7 @@ def update_checkpoint(
         arch: its architecture, if the keys do not tell.
         directory: where to write; default: the checkpoint's directory.
         name: the new file's stem; default: the checkpoint's, less any hash suffix.
+        update: False saves the tables as they are (CompressAI's ``--no-update``).
 
     Returns:
         The path written.
@@ -470,8 +478,11 @@ def update_checkpoint(
         FileNotFoundError, ValueError: as :func:`load_checkpoint`.
     """
     path = Path(path)
-    model = load_checkpoint(path, arch)
-    model.update(force=True)
+    if update:
+        model = load_checkpoint(path, arch)
+        model.update(force=True)
+    else:
+        model = load_state_dict(_read(path, "cpu"), arch, source=str(path), build_tables=False)
     return export_checkpoint(
         model, path.parent if directory is None else directory, name or _stem(path)
     )

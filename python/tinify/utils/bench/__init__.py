@@ -1,0 +1,1 @@
+"""``python -m tinify.utils.bench``: see :mod:`tinify.utils.bench.__main__`."""

@@ -1,0 +1,1 @@
+"""``python -m tinify.utils.plot``: see :mod:`tinify.utils.plot.__main__`."""

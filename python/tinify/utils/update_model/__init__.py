@@ -1,0 +1,1 @@
+"""``python -m tinify.utils.update_model``: see :mod:`tinify.utils.update_model.__main__`."""
