@@ -21,6 +21,11 @@ from tinify.models.sensetime import (
     Elic2022Chandelier,
     Elic2022Official,
 )
+from tinify.models.vbr import (
+    JointAutoregressiveHierarchicalPriorsVbr,
+    MeanScaleHyperpriorVbr,
+    ScaleHyperpriorVbr,
+)
 from tinify.models.waseda import Cheng2020Anchor, Cheng2020Attention
 
 __all__ = [
@@ -37,8 +42,11 @@ __all__ = [
     "FactorizedPriorReLU",
     "GainedMeanScaleHyperprior",
     "JointAutoregressiveHierarchicalPriors",
+    "JointAutoregressiveHierarchicalPriorsVbr",
     "MeanScaleHyperprior",
+    "MeanScaleHyperpriorVbr",
     "ScaleHyperprior",
+    "ScaleHyperpriorVbr",
     "SimpleVAECompressionModel",
     "get_scale_table",
 ]
