@@ -10,6 +10,7 @@ from tinify.entropy_models.base import EntropyModel
 from tinify.entropy_models.entropy_bottleneck import EntropyBottleneck
 from tinify.entropy_models.entropy_models_vbr import EntropyBottleneckVbr, EntropyModelVbr
 from tinify.entropy_models.gaussian_conditional import GaussianConditional
+from tinify.entropy_models.gaussian_mixture_conditional import GaussianMixtureConditional
 
 __all__ = [
     "EntropyBottleneck",
@@ -17,6 +18,7 @@ __all__ = [
     "EntropyModel",
     "EntropyModelVbr",
     "GaussianConditional",
+    "GaussianMixtureConditional",
     "pmf_to_quantized_cdf",
 ]
 

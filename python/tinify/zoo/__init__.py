@@ -27,6 +27,9 @@ from tinify.zoo._tables import (
     QUALITIES,
     ROOT_URL,
     URLS,
+    VBR_ARCHITECTURES,
+    VBR_CONFIGS,
+    VBR_URLS,
 )
 from tinify.zoo.checkpoint import (
     architecture_of,
@@ -51,6 +54,7 @@ from tinify.zoo.image import (
     mbt2018_mean,
     model,
 )
+from tinify.zoo.image_vbr import bmshj2018_hyperprior_vbr, mbt2018_mean_vbr, mbt2018_vbr
 
 __all__ = [
     "ARCHITECTURES",
@@ -61,10 +65,14 @@ __all__ = [
     "QUALITIES",
     "ROOT_URL",
     "URLS",
+    "VBR_ARCHITECTURES",
+    "VBR_CONFIGS",
+    "VBR_URLS",
     "architecture_of",
     "bmshj2018_factorized",
     "bmshj2018_factorized_relu",
     "bmshj2018_hyperprior",
+    "bmshj2018_hyperprior_vbr",
     "canonical_architecture",
     "cheng2020_anchor",
     "cheng2020_anchor_checkerboard",
@@ -78,6 +86,8 @@ __all__ = [
     "load_state_dict",
     "mbt2018",
     "mbt2018_mean",
+    "mbt2018_mean_vbr",
+    "mbt2018_vbr",
     "model",
     "normalize_state_dict",
     "update_checkpoint",

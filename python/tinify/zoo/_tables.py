@@ -23,6 +23,10 @@ __all__ = [
     "QUALITIES",
     "ROOT_URL",
     "URLS",
+    "VBR_ARCHITECTURES",
+    "VBR_CLASS_NAMES",
+    "VBR_CONFIGS",
+    "VBR_URLS",
 ]
 
 #: The zoo's architecture names, in CompressAI's hyphen spelling.
@@ -233,4 +237,28 @@ URLS: dict[str, dict[str, dict[int, str]]] = {
             ),
         }
     ),
+}
+
+
+#: CompressAI's variable-rate architectures (``compressai.zoo.image_vbr``): one model per
+#: architecture, its rate chosen at coding time, so they have no quality table.
+VBR_ARCHITECTURES: tuple[str, ...] = ("bmshj2018-hyperprior-vbr", "mbt2018-mean-vbr", "mbt2018-vbr")
+
+#: The tinify.models class of each variable-rate architecture.
+VBR_CLASS_NAMES: dict[str, str] = {
+    "bmshj2018-hyperprior-vbr": "ScaleHyperpriorVbr",
+    "mbt2018-mean-vbr": "MeanScaleHyperpriorVbr",
+    "mbt2018-vbr": "JointAutoregressiveHierarchicalPriorsVbr",
+}
+
+#: Constructor arguments ``(N, M)`` of each variable-rate architecture.
+VBR_CONFIGS: dict[str, tuple[int, int]] = {arch: _LARGE for arch in VBR_ARCHITECTURES}
+
+#: CompressAI's published variable-rate checkpoints, ``VBR_URLS[arch][metric]`` (MSE only).
+VBR_URLS: dict[str, dict[str, str]] = {
+    "bmshj2018-hyperprior-vbr": {
+        "mse": f"{ROOT_URL}/bmshj2018-hyperprior-mse-vbr-cddd26be.pth.tar"
+    },
+    "mbt2018-mean-vbr": {"mse": f"{ROOT_URL}/mbt2018-mean-mse-vbr-45d095e9.pth.tar"},
+    "mbt2018-vbr": {"mse": f"{ROOT_URL}/mbt2018-mse-vbr-f12581a1.pth.tar"},
 }

@@ -184,6 +184,9 @@ def infer_architecture(state_dict: Mapping[str, Tensor]) -> str | None:
       ``bmshj2018-hyperprior`` when it ends in M (scales).
     * ``y_gain`` and ``z_gain``: ``gained-mean-scale-hyperprior``, tinify's default model
       (a registered model, not a zoo architecture).
+    * ``Gain`` and ``QuantABCD.*``: the variable-rate models, ``mbt2018-vbr`` with a
+      ``context_prediction``, else ``mbt2018-mean-vbr`` or ``bmshj2018-hyperprior-vbr`` by
+      ``h_s``'s output as above.
     * only ``g_a``, ``g_s`` and ``entropy_bottleneck``: ``bmshj2018-factorized`` when ``g_a``
       has GDN parameters, ``bmshj2018-factorized-relu`` when it has none (ReLU has no
       parameters, so the two are told apart by the keys).
@@ -194,6 +197,8 @@ def infer_architecture(state_dict: Mapping[str, Tensor]) -> str | None:
         return tuple(value.shape) if value is not None else None
 
     keys = state_dict.keys()
+    if "Gain" in keys and any(k.startswith("QuantABCD.") for k in keys):
+        return _vbr_architecture(state_dict)
     if any(k.startswith("latent_codec.y.channel_context.") for k in keys):
         mid = shape("latent_codec.hyper.h_s.2.weight")
         last = shape("latent_codec.hyper.h_s.4.weight")
@@ -232,6 +237,21 @@ def infer_architecture(state_dict: Mapping[str, Tensor]) -> str | None:
     if "g_a.1.beta" in keys:
         return "bmshj2018-factorized"
     return "bmshj2018-factorized-relu"
+
+
+def _vbr_architecture(state_dict: Mapping[str, Tensor]) -> str | None:
+    """The variable-rate architecture (CompressAI's ``compressai.zoo.image_vbr``) of a
+    state_dict holding ``Gain`` and ``QuantABCD``."""
+    if "context_prediction.weight" in state_dict:
+        return "mbt2018-vbr"
+    g_a_last, h_s_last = state_dict.get("g_a.6.weight"), state_dict.get("h_s.4.weight")
+    if g_a_last is None or h_s_last is None:
+        return None
+    if h_s_last.size(0) == 2 * g_a_last.size(0):
+        return "mbt2018-mean-vbr"
+    if h_s_last.size(0) == g_a_last.size(0):
+        return "bmshj2018-hyperprior-vbr"
+    return None
 
 
 def _has_cdf_tables(model: CompressionModel) -> bool:
