@@ -13,6 +13,7 @@ __all__ = [
     "BufferedRansEncoder",
     "CdfTables",
     "DecodeError",
+    "EngineProgram",
     "RansDecoder",
     "RasterScan",
     "__version__",
@@ -20,6 +21,7 @@ __all__ = [
     "decode_with_indexes",
     "encode_batch",
     "encode_with_indexes",
+    "engine_kernels",
     "pmf_to_quantized_cdf",
     "quantized_cdf_table",
     "scale_indexes",
@@ -186,3 +188,36 @@ class RasterScan:
         threads: int = 0,
     ) -> npt.NDArray[np.float32]:
         """Decodes one stream per image given the hyper params; returns ``y_hat``."""
+
+@final
+class EngineProgram:
+    """A network of the deterministic engine: steps over numbered buffers, weights copied and
+    packed once. ``tinify.engine.compile`` builds one from torch modules."""
+
+    def __new__(
+        cls, steps: list[tuple[Any, ...]], inputs: list[int], outputs: list[int]
+    ) -> EngineProgram:
+        """``steps``: ``(kind, inputs, outputs, *params)``; kinds ``conv2d``,
+        ``conv_transpose2d``, ``pixel_shuffle``, ``relu``, ``leaky_relu``, ``gelu``,
+        ``identity``, ``gdn``, ``gain``, ``concat``, ``split``."""
+
+    @property
+    def num_inputs(self) -> int:
+        """Number of input arrays ``run`` takes."""
+
+    @property
+    def num_outputs(self) -> int:
+        """Number of arrays ``run`` returns."""
+
+    def run(
+        self,
+        inputs: list[npt.NDArray[np.float32]],
+        *,
+        threads: int = 1,
+        kernel: str = "auto",
+    ) -> list[npt.NDArray[np.float32]]:
+        """Runs the program on each image of the ``(N, C, H, W)`` inputs; the bits do not
+        depend on ``threads`` (0: one per core) or ``kernel``."""
+
+def engine_kernels() -> list[str]:
+    """The engine's kernels this CPU can run (besides ``"auto"``), narrowest first."""
