@@ -125,12 +125,14 @@ def resolve(kind: str, name: str) -> Any:
 def names(kind: str) -> list[str]:
     """Canonical names registered for ``kind``, sorted."""
     _check_kind(kind)
+    _populate(kind)
     return sorted(_REGISTRY[kind])
 
 
 def name_of(kind: str, cls: Any) -> str | None:
     """The canonical name ``cls`` itself is registered under as ``kind``, or None."""
     _check_kind(kind)
+    _populate(kind)
     return next((name for name, c in _REGISTRY[kind].items() if c is cls), None)
 
 

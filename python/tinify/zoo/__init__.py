@@ -17,6 +17,7 @@ from :mod:`tinify.zoo.default`.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from tinify.zoo._tables import (
@@ -38,6 +39,7 @@ from tinify.zoo.checkpoint import (
     infer_architecture,
     load_checkpoint,
     load_state_dict,
+    model_from_state_dict,
     normalize_state_dict,
     update_checkpoint,
 )
@@ -80,6 +82,7 @@ __all__ = [
     "elic2022_chandelier",
     "elic2022_official",
     "export_checkpoint",
+    "image_models",
     "infer_architecture",
     "load_checkpoint",
     "load_default",
@@ -89,9 +92,36 @@ __all__ = [
     "mbt2018_mean_vbr",
     "mbt2018_vbr",
     "model",
+    "model_from_state_dict",
+    "models",
     "normalize_state_dict",
     "update_checkpoint",
 ]
+
+#: Architecture name → entry point ``f(quality, metric="mse", pretrained=False, progress=True,
+#: **kwargs)``, as ``compressai.zoo.image_models``: CompressAI's entries in its order (the
+#: variable-rate ones take no meaningful quality), then tinify's.
+image_models: dict[str, Callable[..., Any]] = {
+    "bmshj2018-factorized": bmshj2018_factorized,
+    "bmshj2018-factorized-relu": bmshj2018_factorized_relu,
+    "bmshj2018-hyperprior": bmshj2018_hyperprior,
+    "mbt2018-mean": mbt2018_mean,
+    "mbt2018": mbt2018,
+    "cheng2020-anchor": cheng2020_anchor,
+    "cheng2020-attn": cheng2020_attn,
+    # the variable-rate models (tinify.zoo.image_vbr)
+    "bmshj2018-hyperprior-vbr": bmshj2018_hyperprior_vbr,
+    "mbt2018-mean-vbr": mbt2018_mean_vbr,
+    "mbt2018-vbr": mbt2018_vbr,
+    # tinify's additions (CompressAI has the classes, not zoo entries)
+    "cheng2020-anchor-checkerboard": cheng2020_anchor_checkerboard,
+    "elic2022-official": elic2022_official,
+    "elic2022-chandelier": elic2022_chandelier,
+}
+
+#: Every zoo entry point, as ``compressai.zoo.models``; tinify has no point-cloud or video
+#: models, so this is :data:`image_models`.
+models: dict[str, Callable[..., Any]] = dict(image_models)
 
 # Re-exported from tinify.zoo.default on first use, so that this package imports (without
 # torch) whether or not that module exists yet.

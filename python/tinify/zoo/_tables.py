@@ -16,7 +16,6 @@ from __future__ import annotations
 
 __all__ = [
     "ARCHITECTURES",
-    "CLASS_NAMES",
     "CONFIGS",
     "LAMBDAS",
     "METRICS",
@@ -24,7 +23,6 @@ __all__ = [
     "ROOT_URL",
     "URLS",
     "VBR_ARCHITECTURES",
-    "VBR_CLASS_NAMES",
     "VBR_CONFIGS",
     "VBR_URLS",
 ]
@@ -45,20 +43,6 @@ ARCHITECTURES: tuple[str, ...] = (
 
 #: The metrics a model can be trained for.
 METRICS: tuple[str, ...] = ("mse", "ms-ssim")
-
-#: The tinify.models class of each architecture.
-CLASS_NAMES: dict[str, str] = {
-    "bmshj2018-factorized": "FactorizedPrior",
-    "bmshj2018-factorized-relu": "FactorizedPriorReLU",
-    "bmshj2018-hyperprior": "ScaleHyperprior",
-    "mbt2018-mean": "MeanScaleHyperprior",
-    "mbt2018": "JointAutoregressiveHierarchicalPriors",
-    "cheng2020-anchor": "Cheng2020Anchor",
-    "cheng2020-attn": "Cheng2020Attention",
-    "cheng2020-anchor-checkerboard": "Cheng2020AnchorCheckerboard",
-    "elic2022-official": "Elic2022Official",
-    "elic2022-chandelier": "Elic2022Chandelier",
-}
 
 _SMALL, _LARGE = (128, 192), (192, 320)
 
@@ -243,13 +227,6 @@ URLS: dict[str, dict[str, dict[int, str]]] = {
 #: CompressAI's variable-rate architectures (``compressai.zoo.image_vbr``): one model per
 #: architecture, its rate chosen at coding time, so they have no quality table.
 VBR_ARCHITECTURES: tuple[str, ...] = ("bmshj2018-hyperprior-vbr", "mbt2018-mean-vbr", "mbt2018-vbr")
-
-#: The tinify.models class of each variable-rate architecture.
-VBR_CLASS_NAMES: dict[str, str] = {
-    "bmshj2018-hyperprior-vbr": "ScaleHyperpriorVbr",
-    "mbt2018-mean-vbr": "MeanScaleHyperpriorVbr",
-    "mbt2018-vbr": "JointAutoregressiveHierarchicalPriorsVbr",
-}
 
 #: Constructor arguments ``(N, M)`` of each variable-rate architecture.
 VBR_CONFIGS: dict[str, tuple[int, int]] = {arch: _LARGE for arch in VBR_ARCHITECTURES}

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tinify.zoo._tables import ARCHITECTURES, CLASS_NAMES
+from tinify.zoo._tables import ARCHITECTURES
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -30,6 +30,7 @@ __all__ = [
     "infer_architecture",
     "load_checkpoint",
     "load_state_dict",
+    "model_from_state_dict",
     "normalize_state_dict",
     "update_checkpoint",
 ]
@@ -37,17 +38,6 @@ __all__ = [
 # Keys under which training scripts store the model's state_dict: CompressAI's examples
 # ("state_dict"), its eval_model ("network", "model_state_dict"), tinify.train ("model").
 _WRAPPERS = ("state_dict", "network", "model_state_dict", "model")
-
-# Prefixes wrappers add to every key: DataParallel/DDP ("module.") and torch.compile.
-_PREFIXES = ("module.", "_orig_mod.")
-
-# Older CompressAI names of entropy-bottleneck parameters: `_matrix0` (models before 1.1),
-# `_matrices.0` (its zoo files); now `matrices.0`.
-_LEGACY_EB = re.compile(
-    r"^(?P<owner>(?:.*\.)?entropy_bottleneck\.)"
-    r"_(?P<kind>matrix|bias|factor|matrices|biases|factors)\.?(?P<i>\d+)$"
-)
-_PLURAL = {"matrix": "matrices", "bias": "biases", "factor": "factors"}
 
 _FILE_SUFFIXES = (".pth.tar", ".pth", ".pt", ".tar", ".ckpt")
 _HASH_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
@@ -66,16 +56,18 @@ def canonical_architecture(arch: str) -> str:
     spelling = arch.strip().lower().replace("_", "-")
     if spelling in ARCHITECTURES:
         return spelling
-    for name, cls in CLASS_NAMES.items():
-        if spelling == cls.lower():
+    from tinify import registry  # a class name: the registry knows each model's class
+
+    for name in registry.names("model"):
+        if name in ARCHITECTURES and spelling == registry.resolve("model", name).__name__.lower():
             return name
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
 
 
 def _model_class(arch: str) -> type[CompressionModel]:
-    import tinify.models
+    from tinify import registry
 
-    return getattr(tinify.models, CLASS_NAMES[arch])
+    return registry.resolve("model", arch)
 
 
 def _resolve(arch: str) -> type[CompressionModel]:
@@ -150,20 +142,9 @@ def normalize_state_dict(state_dict: Mapping[str, Any]) -> dict[str, Tensor]:
             f"{', '.join(_WRAPPERS)}); its top-level keys: {keys or 'none'}"
         )
 
-    def rename(key: str) -> str:
-        stripped = True
-        while stripped:
-            stripped = False
-            for prefix in _PREFIXES:
-                if key.startswith(prefix):
-                    key, stripped = key[len(prefix) :], True
-        match = _LEGACY_EB.match(key)
-        if match:
-            kind = _PLURAL.get(match["kind"], match["kind"])
-            key = f"{match['owner']}{kind}.{match['i']}"
-        return key.replace(".downsample.", ".skip.")
+    from tinify.models.utils import rename_key
 
-    out = {rename(k): v for k, v in inner.items()}
+    out = {rename_key(k): v for k, v in inner.items()}
     if len(out) != len(inner):
         raise ValueError("the checkpoint's keys collide once their prefixes are stripped")
     return out
@@ -264,7 +245,22 @@ def _has_cdf_tables(model: CompressionModel) -> bool:
     )
 
 
-def load_state_dict(
+def load_state_dict(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """``state_dict`` with the key names of older CompressAI releases renamed, as
+    ``compressai.zoo.load_state_dict``: ``module.`` prefixes dropped, ``.downsample.`` →
+    ``.skip.``, entropy-bottleneck ``_biases.0`` → ``_bias0`` (likewise matrices, factors; the
+    form ``CompressionModel.load_state_dict`` maps to the current ``biases.0``).
+
+    It returns a dict, not a model: :func:`model_from_state_dict` and :func:`load_checkpoint`
+    build models. (tinify also drops torch.compile's ``_orig_mod.`` prefix, and renames the
+    bottlenecks of latent codecs and indices above 9, which CompressAI's misses.)
+    """
+    from tinify.models.utils import rename_key
+
+    return {rename_key(key, flat=True): value for key, value in state_dict.items()}
+
+
+def model_from_state_dict(
     state_dict: Mapping[str, Any],
     arch: str | None = None,
     *,
@@ -413,7 +409,7 @@ def load_checkpoint(
         path = Path(path_or_url)
         contents = _read(path, map_location)
         source = str(path)
-    model = load_state_dict(contents, arch, source=source)
+    model = model_from_state_dict(contents, arch, source=source)
     if isinstance(map_location, str | torch.device):
         model.to(map_location)
     return model
@@ -502,7 +498,9 @@ def update_checkpoint(
         model = load_checkpoint(path, arch)
         model.update(force=True)
     else:
-        model = load_state_dict(_read(path, "cpu"), arch, source=str(path), build_tables=False)
+        model = model_from_state_dict(
+            _read(path, "cpu"), arch, source=str(path), build_tables=False
+        )
     return export_checkpoint(
         model, path.parent if directory is None else directory, name or _stem(path)
     )

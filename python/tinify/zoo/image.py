@@ -10,7 +10,7 @@ from tinify.zoo.checkpoint import (
     _model_class,
     canonical_architecture,
     fetch_state_dict,
-    load_state_dict,
+    model_from_state_dict,
 )
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def model(
             f"constructor arguments ({', '.join(kwargs)}) cannot apply to pretrained weights"
         )
     url = URLS[arch][metric][quality]
-    return load_state_dict(fetch_state_dict(url, progress=progress), arch, source=url)
+    return model_from_state_dict(fetch_state_dict(url, progress=progress), arch, source=url)
 
 
 def _entry_point(arch: str, paper: str) -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tinify.zoo._tables import VBR_ARCHITECTURES, VBR_CLASS_NAMES, VBR_CONFIGS, VBR_URLS
-from tinify.zoo.checkpoint import fetch_state_dict, load_state_dict
+from tinify.zoo._tables import VBR_ARCHITECTURES, VBR_CONFIGS, VBR_URLS
+from tinify.zoo.checkpoint import _model_class, fetch_state_dict, model_from_state_dict
 
 if TYPE_CHECKING:
     from tinify.models import CompressionModel
@@ -25,17 +25,15 @@ def _check_metric(metric: Any) -> str:
 def _load_model(
     arch: str, metric: str, pretrained: bool, progress: bool, **kwargs: Any
 ) -> CompressionModel:
-    import tinify.models
-
     metric = _check_metric(metric)
     if not pretrained:
-        return getattr(tinify.models, VBR_CLASS_NAMES[arch])(*VBR_CONFIGS[arch], **kwargs)
+        return _model_class(arch)(*VBR_CONFIGS[arch], **kwargs)
     if kwargs:
         raise ValueError(
             f"constructor arguments ({', '.join(kwargs)}) cannot apply to pretrained weights"
         )
     url = VBR_URLS[arch][metric]
-    return load_state_dict(fetch_state_dict(url, progress=progress), arch, source=url)
+    return model_from_state_dict(fetch_state_dict(url, progress=progress), arch, source=url)
 
 
 def bmshj2018_hyperprior_vbr(
