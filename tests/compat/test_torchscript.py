@@ -26,6 +26,8 @@ SCRIPTABLE_IN_COMPRESSAI: dict[str, tuple[tuple, dict, tuple[int, ...]]] = {
     "ResidualBlock": ((6, 4), {}, (1, 6, 8, 8)),
     "ResidualBlockUpsample": ((6, 4), {}, (1, 6, 4, 4)),
     "ResidualBlockWithStride": ((6, 4), {}, (1, 6, 8, 8)),
+    "SpectralConv2d": ((6, 4, 3), {"padding": 1}, (1, 6, 8, 8)),
+    "SpectralConvTranspose2d": ((6, 4, 3), {"padding": 1}, (1, 6, 8, 8)),
 }
 
 # Scripted by tinify only: CompressAI's masked convolutions assign ``weight.data`` in forward.

@@ -1,7 +1,5 @@
 """Convolutions whose kernels are stored in the frequency domain ("spectral Adam")."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import torch
@@ -29,15 +27,21 @@ class _SpectralKernel:
 
     @property
     def weight(self) -> Tensor:
-        spatial = self._parameters.get("weight")
-        if spatial is not None:  # inside the convolution's own __init__
-            return spatial
+        if not torch.jit.is_scripting():
+            spatial = self._eager_spatial()
+            if spatial is not None:  # inside the convolution's own __init__
+                return spatial
         return torch.fft.irfftn(
             self.weight_transformed,  # type: ignore[attr-defined]
             s=self.kernel_size,
             dim=self.dim,
             norm="ortho",
         )
+
+    @torch.jit.unused
+    def _eager_spatial(self) -> Tensor | None:
+        # TorchScript cannot read _parameters; a scripted module is past its __init__.
+        return self._parameters.get("weight")
 
 
 class SpectralConv2d(_SpectralKernel, nn.Conv2d):
