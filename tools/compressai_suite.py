@@ -77,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("folder", type=Path, help="a folder holding CompressAI's tests/")
     parser.add_argument("--reasons", action="store_true", help="print each non-pass's message")
-    parser.add_argument("pytest_args", nargs="*", help="after --: further pytest arguments")
-    args = parser.parse_args(argv)
+    parser.epilog = "Arguments after -- go to pytest."
+    argv = sys.argv[1:] if argv is None else list(argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    pytest_args = argv[cut + 1 :]
     tests = args.folder / "tests" if (args.folder / "tests").is_dir() else args.folder
     if not tests.is_dir():
         parser.error(f"no tests folder in {args.folder}")
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [tmp, env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "pytest", "-p", "compressai_as_tinify", str(tests)]
         command += ["-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "--rootdir", str(tests)]
-        command += args.pytest_args
+        command += pytest_args
         status = subprocess.run(command, env=env, cwd=tests, check=False).returncode
         if not junit.is_file():
             return status
