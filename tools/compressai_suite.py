@@ -65,7 +65,10 @@ def _parse(junit: Path) -> dict[str, Counter]:
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
                 outcome = {"failure": "failed", "error": "errors"}.get(child.tag, child.tag)
-                message = (child.get("message") or child.text or "").strip().splitlines()
+                message = (child.get("message") or "").strip().splitlines()
+                if not message or message[0] == "collection failure":  # the error is in text
+                    message = [s for s in (child.text or "").splitlines() if s.startswith("E ")]
+                    message = [" ".join(message[-1][1:].split())] if message else []
                 reasons[name].append(f"{case.get('name')}: {message[0] if message else ''}"[:200])
         counts[name][outcome] += 1
     return counts, reasons
@@ -92,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [tmp, env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "pytest", "-p", "compressai_as_tinify", str(tests)]
         command += ["-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "--rootdir", str(tests)]
+        command += ["--continue-on-collection-errors"]
         command += pytest_args
         status = subprocess.run(command, env=env, cwd=tests, check=False).returncode
         if not junit.is_file():
