@@ -5,8 +5,8 @@ by :func:`tinify.evaluation.plot_rd` (as ``tinify plot``).
 
     python -m tinify.utils.plot -f a.json b.json -m ms-ssim -t Kodak -o rd.png
 
-MS-SSIM is drawn in dB, as CompressAI does. tinify draws with matplotlib off-screen, so give
-``-o``; the plotly backend and ``--show`` are refused with an error.
+MS-SSIM is drawn in dB, as CompressAI does. tinify draws with matplotlib off-screen into the
+file given by ``-o``; the plotly backend and ``--show`` are refused with an error.
 """
 
 from __future__ import annotations
@@ -72,14 +72,13 @@ def _main(argv: list[str]) -> None:
         raise ValueError("--show is not supported: tinify draws off-screen; give -o FILE")
     if not args.results_file:
         raise ValueError("give at least one results file with -f")
-    if not args.output:
-        raise ValueError("give the figure's file with -o (e.g. -o rd.png)")
     metric = args.metric.removesuffix("-rgb")
     figure = plot_rd(args.results_file, None, metric, title=args.title, figsize=tuple(args.figsize))
     if args.axes is not None:
         figure.axes[0].axis(args.axes)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.output, dpi=300)
+    if args.output:  # without -o, as CompressAI's, the files are only read and drawn
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(args.output, dpi=300)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
