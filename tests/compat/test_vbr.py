@@ -559,6 +559,7 @@ def test_zoo_tables_match_compressai():
         ours = getattr(tinify.zoo, arch.replace("-", "_"))
         theirs = getattr(czv, arch.replace("-", "_"))
         assert _parameters(ours) == _parameters(theirs)
+        assert tinify.zoo.image_models[arch] is ours
         assert tinify.registry.resolve("model", arch) is ARCHS[arch][0]
         assert czv.model_architectures[arch].__name__ == ARCHS[arch][0].__name__
 
