@@ -11,13 +11,7 @@ class StackDataset(_TorchStackDataset):
     """Item ``i`` is ``(a[i], b[i], …)`` for ``StackDataset(a, b, …)``, or
     ``{"x": a[i], "y": b[i]}`` for ``StackDataset(x=a, y=b)``.
 
-    torch's ``torch.utils.data.StackDataset``, of which CompressAI's is a copy.
-
-    Args:
-        *args: datasets returned as a tuple.
-        **kwargs: datasets returned as a dict (not together with ``args``).
-
-    Raises:
-        ValueError: if both or neither of ``args`` and ``kwargs`` are given, or the lengths
-            differ.
+    torch's ``torch.utils.data.StackDataset``, of which CompressAI's is a copy: positional
+    datasets give tuples, keyword datasets dicts. It raises ValueError if both or neither kind
+    is given, or the lengths differ.
     """

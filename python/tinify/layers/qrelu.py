@@ -22,12 +22,8 @@ class QReLU(Function):
     ICLR 2019. Inside the range the gradient passes unchanged; outside it is scaled by
     ``exp(−α^β · |2x / max − 1|^β)``, so clamped values still learn.
 
-    Use ``QReLU.apply(x, bit_depth, beta)``.
-
-    Args:
-        x: the input.
-        bit_depth: the range is ``[0, 2**bit_depth − 1]``.
-        beta: the surrogate gradient's exponent β.
+    Use ``QReLU.apply(x, bit_depth, beta)``: the range is ``[0, 2**bit_depth − 1]`` and
+    ``beta`` is the surrogate gradient's exponent β.
     """
 
     @staticmethod
