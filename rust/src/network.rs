@@ -283,7 +283,37 @@ impl Kernel {
     /// every row of `xs` `weights.len() / LANES` values.
     #[inline]
     pub(crate) fn block(self, weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
-        self.0.block(weights, bias, xs)
+        let bias: [f32; LANES] = bias.try_into().expect("a block has LANES biases");
+        self.0.block(weights, &[bias; ROWS], xs)
+    }
+
+    /// [`Kernel::block`] continuing from accumulators `init` (one row per position) instead
+    /// of the bias: a sum over inputs `0..n` computed in slabs `0..k`, `k..n` by feeding one
+    /// slab's result to the next is the same sequential sum, bit for bit.
+    #[inline]
+    pub(crate) fn block_from(
+        self,
+        weights: &[f32],
+        init: &[[f32; LANES]; ROWS],
+        xs: &[&[f32]; ROWS],
+    ) -> [[f32; LANES]; ROWS] {
+        self.0.block(weights, init, xs)
+    }
+
+    /// Two blocks over the same positions (`[first, second]`, each `(weights, init)`), the same
+    /// bits as two [`Kernel::block_from`] calls; the AVX-512 kernel shares each broadcast input between them.
+    #[inline]
+    pub(crate) fn block_pair(
+        self,
+        first: (&[f32], &[[f32; LANES]; ROWS]),
+        second: (&[f32], &[[f32; LANES]; ROWS]),
+        xs: &[&[f32]; ROWS],
+    ) -> [[[f32; LANES]; ROWS]; 2] {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx512(token) => token.block_pair(first, second, xs),
+            _ => [self.block_from(first.0, first.1, xs), self.block_from(second.0, second.1, xs)],
+        }
     }
 }
 
@@ -307,7 +337,12 @@ enum KernelImpl {
 
 impl KernelImpl {
     #[inline]
-    fn block(self, weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+    fn block(
+        self,
+        weights: &[f32],
+        bias: &[[f32; LANES]; ROWS],
+        xs: &[&[f32]; ROWS],
+    ) -> [[f32; LANES]; ROWS] {
         match self {
             KernelImpl::Portable => block_portable(weights, bias, xs),
             #[cfg(target_arch = "x86_64")]
@@ -333,10 +368,9 @@ fn select_kernel() -> KernelImpl {
     KernelImpl::Portable
 }
 
-fn block_portable(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
-    let mut acc = [[0.0f32; LANES]; ROWS];
+fn block_portable(weights: &[f32], init: &[[f32; LANES]; ROWS], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+    let mut acc = *init;
     for (r, row) in acc.iter_mut().enumerate() {
-        row.copy_from_slice(bias);
         for (w, &v) in weights.chunks_exact(LANES).zip(xs[r]) {
             for l in 0..LANES {
                 row[l] += w[l] * v;
@@ -367,12 +401,26 @@ mod x86 {
         pub(super) fn block(
             self,
             weights: &[f32],
-            bias: &[f32],
+            bias: &[[f32; LANES]; ROWS],
             xs: &[&[f32]; ROWS],
         ) -> [[f32; LANES]; ROWS] {
-            check(weights, bias, xs);
+            check(weights, xs);
             // SAFETY: `self` exists, so `detect` found AVX-512F; the slice lengths are checked.
             unsafe { avx512(weights, bias, xs) }
+        }
+    }
+
+    impl Avx512 {
+        pub(super) fn block_pair(
+            self,
+            first: (&[f32], &[[f32; LANES]; ROWS]),
+            second: (&[f32], &[[f32; LANES]; ROWS]),
+            xs: &[&[f32]; ROWS],
+        ) -> [[[f32; LANES]; ROWS]; 2] {
+            check(first.0, xs);
+            check(second.0, xs);
+            // SAFETY: `self` exists, so `detect` found AVX-512F; the slice lengths are checked.
+            unsafe { avx512_pair(first, second, xs) }
         }
     }
 
@@ -389,24 +437,27 @@ mod x86 {
         pub(super) fn block(
             self,
             weights: &[f32],
-            bias: &[f32],
+            bias: &[[f32; LANES]; ROWS],
             xs: &[&[f32]; ROWS],
         ) -> [[f32; LANES]; ROWS] {
-            check(weights, bias, xs);
+            check(weights, xs);
             // SAFETY: `self` exists, so `detect` found AVX2; the slice lengths are checked.
             unsafe { avx2(weights, bias, xs) }
         }
     }
 
     /// The SSE2 kernel; SSE2 is part of x86-64, so it needs no token.
-    pub(super) fn sse2_block(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
-        check(weights, bias, xs);
+    pub(super) fn sse2_block(
+        weights: &[f32],
+        bias: &[[f32; LANES]; ROWS],
+        xs: &[&[f32]; ROWS],
+    ) -> [[f32; LANES]; ROWS] {
+        check(weights, xs);
         // SAFETY: every x86-64 CPU has SSE2; the slice lengths are checked.
         unsafe { sse2(weights, bias, xs) }
     }
 
-    fn check(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) {
-        assert_eq!(bias.len(), LANES);
+    fn check(weights: &[f32], xs: &[&[f32]; ROWS]) {
         assert!(xs.iter().all(|x| x.len() * LANES == weights.len()));
     }
 
@@ -414,15 +465,19 @@ mod x86 {
     ///
     /// # Safety
     ///
-    /// The CPU must support AVX-512F (hold an [`Avx512`]), `bias` must hold [`LANES`] values
-    /// and every row of `xs` `weights.len() / LANES` values.
+    /// The CPU must support AVX-512F (hold an [`Avx512`]) and every row of `xs` must hold
+    /// `weights.len() / LANES` values.
     #[target_feature(enable = "avx512f")]
-    unsafe fn avx512(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+    unsafe fn avx512(
+        weights: &[f32],
+        init: &[[f32; LANES]; ROWS],
+        xs: &[&[f32]; ROWS],
+    ) -> [[f32; LANES]; ROWS] {
         const { assert!(LANES == 16 && ROWS == 8) };
         let inputs = weights.len() / LANES;
         let (w, x) = (weights.as_ptr(), xs.map(<[f32]>::as_ptr));
-        // SAFETY: bias holds 16 values (checked by the caller).
-        let mut acc = [unsafe { _mm512_loadu_ps(bias.as_ptr()) }; ROWS];
+        // SAFETY: each row of init holds 16 values.
+        let mut acc: [__m512; ROWS] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(init[r].as_ptr()) });
         for i in 0..inputs {
             // SAFETY: i < inputs and weights holds inputs * 16 values (checked by the caller).
             let wv = unsafe { _mm512_loadu_ps(w.add(i * LANES)) };
@@ -440,23 +495,73 @@ mod x86 {
         out
     }
 
+    /// Two blocks of 16 outputs for 8 rows: 16 zmm accumulators, each broadcast input used by
+    /// both blocks (half the broadcasts of two [`avx512`] calls), each lane's sum unchanged.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX-512F (hold an [`Avx512`]) and every row of `xs` must hold
+    /// `weights.len() / LANES` values for both weights.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512_pair(
+        first: (&[f32], &[[f32; LANES]; ROWS]),
+        second: (&[f32], &[[f32; LANES]; ROWS]),
+        xs: &[&[f32]; ROWS],
+    ) -> [[[f32; LANES]; ROWS]; 2] {
+        const { assert!(LANES == 16 && ROWS == 8) };
+        let inputs = first.0.len() / LANES;
+        let (w0, w1, x) = (first.0.as_ptr(), second.0.as_ptr(), xs.map(<[f32]>::as_ptr));
+        let load = |init: &[[f32; LANES]; ROWS]| -> [__m512; ROWS] {
+            // SAFETY: each row of both inits holds 16 values.
+            std::array::from_fn(|r| unsafe { _mm512_loadu_ps(init[r].as_ptr()) })
+        };
+        let (mut a0, mut a1) = (load(first.1), load(second.1));
+        for i in 0..inputs {
+            // SAFETY: i < inputs and both weights hold inputs * 16 values (checked by the caller).
+            let (v0, v1) =
+                unsafe { (_mm512_loadu_ps(w0.add(i * LANES)), _mm512_loadu_ps(w1.add(i * LANES))) };
+            for r in 0..ROWS {
+                // SAFETY: every row of xs holds inputs values (checked by the caller).
+                let v = _mm512_set1_ps(unsafe { *x[r].add(i) });
+                a0[r] = _mm512_add_ps(a0[r], _mm512_mul_ps(v0, v));
+                a1[r] = _mm512_add_ps(a1[r], _mm512_mul_ps(v1, v));
+            }
+        }
+        let mut out = [[[0.0f32; LANES]; ROWS]; 2];
+        for r in 0..ROWS {
+            // SAFETY: out[b][r] holds 16 values.
+            unsafe {
+                _mm512_storeu_ps(out[0][r].as_mut_ptr(), a0[r]);
+                _mm512_storeu_ps(out[1][r].as_mut_ptr(), a1[r]);
+            }
+        }
+        out
+    }
+
     /// Two ymm of 8 outputs per row, 4 rows at a time (16 registers in all).
     ///
     /// # Safety
     ///
-    /// The CPU must support AVX2 (hold an [`Avx2`]), `bias` must hold [`LANES`] values and
-    /// every row of `xs` `weights.len() / LANES` values.
+    /// The CPU must support AVX2 (hold an [`Avx2`]) and every row of `xs` must hold
+    /// `weights.len() / LANES` values.
     #[target_feature(enable = "avx2")]
-    unsafe fn avx2(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+    unsafe fn avx2(
+        weights: &[f32],
+        init: &[[f32; LANES]; ROWS],
+        xs: &[&[f32]; ROWS],
+    ) -> [[f32; LANES]; ROWS] {
         const { assert!(LANES == 16 && ROWS.is_multiple_of(4)) };
         let inputs = weights.len() / LANES;
         let w = weights.as_ptr();
         let mut out = [[0.0f32; LANES]; ROWS];
         for group in 0..ROWS / 4 {
             let x: [*const f32; 4] = std::array::from_fn(|r| xs[group * 4 + r].as_ptr());
-            // SAFETY: bias holds 16 values (checked by the caller).
-            let (b0, b1) = unsafe { (_mm256_loadu_ps(bias.as_ptr()), _mm256_loadu_ps(bias.as_ptr().add(8))) };
-            let (mut lo, mut hi) = ([b0; 4], [b1; 4]);
+            // SAFETY: each row of init holds 16 values.
+            let mut lo: [__m256; 4] =
+                std::array::from_fn(|r| unsafe { _mm256_loadu_ps(init[group * 4 + r].as_ptr()) });
+            // SAFETY: as above, the upper 8 of 16.
+            let mut hi: [__m256; 4] =
+                std::array::from_fn(|r| unsafe { _mm256_loadu_ps(init[group * 4 + r].as_ptr().add(8)) });
             for i in 0..inputs {
                 // SAFETY: i < inputs and weights holds inputs * 16 values (checked by the caller).
                 let (w0, w1) =
@@ -484,18 +589,23 @@ mod x86 {
     ///
     /// # Safety
     ///
-    /// `bias` must hold [`LANES`] values and every row of `xs` `weights.len() / LANES` values.
+    /// Every row of `xs` must hold `weights.len() / LANES` values.
     #[target_feature(enable = "sse2")]
-    unsafe fn sse2(weights: &[f32], bias: &[f32], xs: &[&[f32]; ROWS]) -> [[f32; LANES]; ROWS] {
+    unsafe fn sse2(
+        weights: &[f32],
+        init: &[[f32; LANES]; ROWS],
+        xs: &[&[f32]; ROWS],
+    ) -> [[f32; LANES]; ROWS] {
         const { assert!(LANES == 16 && ROWS.is_multiple_of(2)) };
         let inputs = weights.len() / LANES;
-        let (w, b) = (weights.as_ptr(), bias.as_ptr());
+        let w = weights.as_ptr();
         let mut out = [[0.0f32; LANES]; ROWS];
         for group in 0..ROWS / 2 {
             let x: [*const f32; 2] = std::array::from_fn(|r| xs[group * 2 + r].as_ptr());
-            // SAFETY: bias holds 16 values (checked by the caller).
-            let bias: [__m128; 4] = std::array::from_fn(|k| unsafe { _mm_loadu_ps(b.add(4 * k)) });
-            let mut acc = [bias; 2];
+            let mut acc: [[__m128; 4]; 2] = std::array::from_fn(|r| {
+                // SAFETY: each row of init holds 16 values.
+                std::array::from_fn(|k| unsafe { _mm_loadu_ps(init[group * 2 + r].as_ptr().add(4 * k)) })
+            });
             for i in 0..inputs {
                 // SAFETY: i < inputs and weights holds inputs * 16 values (checked by the caller).
                 let wv: [__m128; 4] =
@@ -571,19 +681,31 @@ mod tests {
         let x: Vec<Vec<f32>> =
             (0..ROWS).map(|_| (0..inputs).map(|_| rng.random_range(-3.0..3.0)).collect()).collect();
         let xs: [&[f32]; ROWS] = std::array::from_fn(|r| x[r].as_slice());
-        let expected = block_portable(&weights, &bias, &xs);
+        let init = [<[f32; LANES]>::try_from(bias.as_slice()).unwrap(); ROWS];
+        let expected = block_portable(&weights, &init, &xs);
         #[cfg(target_arch = "x86_64")]
         {
             if let Some(token) = x86::Avx512::detect() {
-                assert_eq!(token.block(&weights, &bias, &xs), expected);
+                assert_eq!(token.block(&weights, &init, &xs), expected);
             }
             if let Some(token) = x86::Avx2::detect() {
-                assert_eq!(token.block(&weights, &bias, &xs), expected);
+                assert_eq!(token.block(&weights, &init, &xs), expected);
             }
         }
-        assert_eq!(select_kernel().block(&weights, &bias, &xs), expected);
+        assert_eq!(select_kernel().block(&weights, &init, &xs), expected);
+        let other: Vec<f32> = weights.iter().map(|w| w * 0.5 - 0.25).collect();
+        let second = block_portable(&other, &init, &xs);
         for choice in KernelChoice::available() {
-            assert_eq!(Kernel::new(choice).unwrap().block(&weights, &bias, &xs), expected, "{choice:?}");
+            let kernel = Kernel::new(choice).unwrap();
+            assert_eq!(kernel.block(&weights, &bias, &xs), expected, "{choice:?}");
+            let pair = kernel.block_pair((&weights, &init), (&other, &init), &xs);
+            assert_eq!(pair, [expected, second], "{choice:?}");
+            // In two slabs, the first's result feeding the second: the same sum.
+            let k = 15 * LANES;
+            let xs_a: [&[f32]; ROWS] = std::array::from_fn(|r| &xs[r][..15]);
+            let xs_b: [&[f32]; ROWS] = std::array::from_fn(|r| &xs[r][15..]);
+            let half = kernel.block_from(&weights[..k], &init, &xs_a);
+            assert_eq!(kernel.block_from(&weights[k..], &half, &xs_b), expected, "{choice:?}");
         }
     }
 

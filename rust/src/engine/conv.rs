@@ -3,8 +3,10 @@
 //!
 //! A [`TapConv`] computes a grid of output positions: position `(y, x)` reads input
 //! `(y·stride + dy, x·stride + dx)` for each of its taps `(dy, dx)`, zero outside the input. Its
-//! weights form one dense layer whose input `c · taps + t` is channel `c` at tap `t`, so every
-//! output is `bias + Σ_c Σ_t w·x` in that order, whatever kernel or thread runs it. A strided
+//! weights form one dense layer whose input `t · channels + c` is channel `c` at tap `t`, so every
+//! output is `bias + Σ_t Σ_c w·x` in that order (taps in kernel raster order, then channels),
+//! whatever kernel or thread runs it. Tap-major order makes gathering a tap one contiguous copy
+//! from a channels-last copy of the input (as the autoregressive loop gathers its context). A strided
 //! convolution is one such grid; a transposed convolution of stride `s` is `s²` of them (its
 //! phases), each with the taps that reach real input values, so no multiply-add is spent on the
 //! zeros that the textbook definition inserts between inputs.
@@ -18,7 +20,7 @@ use super::{Context, FpEnv, Tensor};
 use crate::error::{Error, Result};
 use crate::network::{Dense, LANES, ROWS};
 
-/// Gathered input values per chunk (192 KiB): the chunk and one block of weights stay in L2
+/// Gathered input values per chunk (192 KiB): the chunk and two blocks of weights stay in L2
 /// while every block of outputs streams over them.
 const CHUNK_VALUES: usize = 48 * 1024;
 
@@ -38,7 +40,7 @@ struct TapConv {
 }
 
 impl TapConv {
-    /// `weight`: `outputs × (in_channels · taps.len())`, row-major, input `c · taps + t`.
+    /// `weight`: `outputs × (taps.len() · in_channels)`, row-major, input `t · in_channels + c`.
     fn new(
         weight: &[f32],
         bias: Option<&[f32]>,
@@ -65,12 +67,13 @@ impl TapConv {
         let per_row = gw * self.dense.inputs();
         // At least four chunks where the grid allows, so that threads have work to share.
         let rows = (CHUNK_VALUES / per_row).clamp(1, gh.div_ceil(4).max(1));
+        let hwc = self.channels_last(input);
         let tiles: Vec<Vec<f32>> = (0..gh.div_ceil(rows))
             .into_par_iter()
             .map(|k| {
                 let _env = FpEnv::enter();
                 let y0 = k * rows;
-                self.tile(ctx, input, y0, rows.min(gh - y0), gw)
+                self.tile(ctx, input, &hwc, y0, rows.min(gh - y0), gw)
             })
             .collect();
         if tiles.len() == 1 {
@@ -86,25 +89,39 @@ impl TapConv {
         out
     }
 
-    /// Rows `y0 .. y0 + rows` of the grid, `[outputs][rows · gw]`.
-    fn tile(&self, ctx: Context, input: &Tensor, y0: usize, rows: usize, gw: usize) -> Vec<f32> {
+    /// Rows `y0 .. y0 + rows` of the grid, `[outputs][rows · gw]`; `hwc` is the input
+    /// channels-last (see [`TapConv::channels_last`]).
+    fn tile(&self, ctx: Context, input: &Tensor, hwc: &[f32], y0: usize, rows: usize, gw: usize) -> Vec<f32> {
         let (inputs, outputs) = (self.dense.inputs(), self.outputs());
         let n = rows * gw;
         let padded = n.next_multiple_of(ROWS);
         // Zero-initialised: taps outside the input and the padding rows stay 0.
         let mut col = vec![0.0f32; padded * inputs];
-        self.gather(input, y0, rows, gw, &mut col);
+        self.gather(input, hwc, y0, rows, gw, &mut col);
         let mut tile = vec![0.0f32; outputs * n];
-        for (block, (weights, bias)) in self.dense.blocks().enumerate() {
-            let lanes = LANES.min(outputs - block * LANES);
+        let blocks: Vec<_> = self.dense.blocks().collect();
+        // Blocks in pairs: the AVX-512 kernel shares each gathered input between two.
+        for (pair, two) in blocks.chunks(2).enumerate() {
+            let init = |b: usize| {
+                let bias: [f32; LANES] = two[b].1.try_into().expect("LANES biases per block");
+                [bias; ROWS]
+            };
+            let inits: Vec<_> = (0..two.len()).map(init).collect();
             for first in (0..padded).step_by(ROWS) {
                 let xs: [&[f32]; ROWS] = std::array::from_fn(|r| &col[(first + r) * inputs..][..inputs]);
-                let acc = ctx.kernel.block(weights, bias, &xs);
+                let results = if two.len() == 2 {
+                    ctx.kernel.block_pair((two[0].0, &inits[0]), (two[1].0, &inits[1]), &xs).to_vec()
+                } else {
+                    vec![ctx.kernel.block_from(two[0].0, &inits[0], &xs)]
+                };
                 let valid = ROWS.min(n - first);
-                for l in 0..lanes {
-                    let dst = &mut tile[(block * LANES + l) * n + first..][..valid];
-                    for (r, d) in dst.iter_mut().enumerate() {
-                        *d = acc[r][l];
+                for (k, acc) in results.iter().enumerate() {
+                    let block = 2 * pair + k;
+                    for l in 0..LANES.min(outputs - block * LANES) {
+                        let dst = &mut tile[(block * LANES + l) * n + first..][..valid];
+                        for (r, d) in dst.iter_mut().enumerate() {
+                            *d = acc[r][l];
+                        }
                     }
                 }
             }
@@ -112,37 +129,34 @@ impl TapConv {
         tile
     }
 
-    /// Writes the gathered inputs of rows `y0 .. y0 + rows` into `col` (zeroed), one row of
-    /// `inputs` values per position. Loops run along input rows, so reads are sequential.
-    fn gather(&self, input: &Tensor, y0: usize, rows: usize, gw: usize, col: &mut [f32]) {
-        let inputs = self.dense.inputs();
-        let (h, w) = (input.height as isize, input.width);
-        let s = self.stride as isize;
+    /// The input channels-last (`[y][x][c]`), squared for GDN: every tap of a position then
+    /// gathers as one contiguous copy of `in_channels` values.
+    fn channels_last(&self, input: &Tensor) -> Vec<f32> {
+        let c_n = input.channels;
+        let mut hwc = vec![0.0f32; input.data.len()];
         for (c, plane) in input.data.chunks_exact(input.plane()).enumerate() {
-            for (t, &(dy, dx)) in self.taps.iter().enumerate() {
-                let column = c * self.taps.len() + t;
-                // Grid columns x with 0 <= x·s + dx < w.
-                let x0 = if dx >= 0 { 0 } else { (-dx + s - 1) / s } as usize;
-                let last = w as isize - 1 - dx;
-                let x1 = if last < 0 { 0 } else { (last / s + 1) as usize };
-                let (x0, x1) = (x0.min(gw), x1.min(gw));
-                if x0 >= x1 {
-                    continue;
-                }
-                for r in 0..rows {
-                    let iy = (y0 + r) as isize * s + dy;
-                    if iy < 0 || iy >= h {
-                        continue;
-                    }
-                    let src = &plane[iy as usize * w..][..w];
-                    let start = (x0 as isize * s + dx) as usize;
-                    let dst = col[(r * gw + x0) * inputs + column..].iter_mut().step_by(inputs);
-                    let values = src[start..].iter().step_by(self.stride);
-                    if self.square {
-                        dst.zip(values).take(x1 - x0).for_each(|(d, &v)| *d = v * v);
-                    } else {
-                        dst.zip(values).take(x1 - x0).for_each(|(d, &v)| *d = v);
-                    }
+            let dst = hwc[c..].iter_mut().step_by(c_n);
+            if self.square {
+                dst.zip(plane).for_each(|(d, &v)| *d = v * v);
+            } else {
+                dst.zip(plane).for_each(|(d, &v)| *d = v);
+            }
+        }
+        hwc
+    }
+
+    /// Writes the gathered inputs of rows `y0 .. y0 + rows` into `col` (zeroed), one row of
+    /// `inputs` values per position, input `t · in_channels + c` being channel `c` at tap `t`.
+    fn gather(&self, input: &Tensor, hwc: &[f32], y0: usize, rows: usize, gw: usize, col: &mut [f32]) {
+        let (inputs, c_n) = (self.dense.inputs(), self.in_channels);
+        let (h, w) = (input.height as isize, input.width as isize);
+        let s = self.stride as isize;
+        for (p, dst) in col.chunks_exact_mut(inputs).take(rows * gw).enumerate() {
+            let (y, x) = ((y0 + p / gw) as isize, (p % gw) as isize);
+            for (&(dy, dx), part) in self.taps.iter().zip(dst.chunks_exact_mut(c_n)) {
+                let (iy, ix) = (y * s + dy, x * s + dx);
+                if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                    part.copy_from_slice(&hwc[(iy * w + ix) as usize * c_n..][..c_n]);
                 }
             }
         }
@@ -169,7 +183,8 @@ fn live_taps(
     }
 }
 
-/// Gathers `weight_at(o, c, ky, kx)` into the `outputs × (inputs · taps)` dense layout.
+/// Gathers `weight_at(o, c, ky, kx)` into the `outputs × (taps · inputs)` dense layout, input
+/// `t · inputs + c` being channel `c` at tap `t`.
 fn gather_weights(
     taps: &[(usize, usize)],
     weight_at: impl Fn(usize, usize, usize, usize) -> f32,
@@ -178,8 +193,8 @@ fn gather_weights(
 ) -> Vec<f32> {
     let mut out = Vec::with_capacity(outputs * inputs * taps.len());
     for o in 0..outputs {
-        for c in 0..inputs {
-            out.extend(taps.iter().map(|&(ky, kx)| weight_at(o, c, ky, kx)));
+        for &(ky, kx) in taps {
+            out.extend((0..inputs).map(|c| weight_at(o, c, ky, kx)));
         }
     }
     out
@@ -217,7 +232,7 @@ fn check_input(x: &Tensor, channels: usize, what: &'static str) -> Result<()> {
 /// A 2-D convolution with zero padding (torch's `Conv2d`, one group, no dilation).
 ///
 /// Output `(o, y, x)` is `bias[o]`, then `+ w[o, c, ky, kx] · in[c, y·s + ky − p, x·s + kx − p]`
-/// for `c`, `ky`, `kx` in lexicographic order (a padding value is a term `w · 0`). Taps whose
+/// for `(ky, kx, c)` in lexicographic order (a padding value is a term `w · 0`). Taps whose
 /// weight is zero for every channel pair (a masked or checkerboard convolution's) are not
 /// terms.
 #[derive(Debug, Clone)]
@@ -286,8 +301,8 @@ impl Conv2d {
 /// A transposed 2-D convolution (torch's `ConvTranspose2d`, one group, no dilation), computed
 /// as `stride²` phase convolutions.
 ///
-/// Output `(o, Y, X)` is `bias[o]`, then `+ w[c, o, ky, kx] · in[c, iy, ix]` over the `c`, `ky`,
-/// `kx` (lexicographic) with `Y = iy·s − p + ky` and `X = ix·s − p + kx` for integers `iy`, `ix`
+/// Output `(o, Y, X)` is `bias[o]`, then `+ w[c, o, ky, kx] · in[c, iy, ix]` over the `(ky, kx,
+/// c)` (lexicographic) with `Y = iy·s − p + ky` and `X = ix·s − p + kx` for integers `iy`, `ix`
 /// (a term whose `iy` or `ix` falls outside the input is `w · 0`). The output is
 /// `(H − 1)·s − 2p + k + output_padding` high (`2H` for `k` odd, `s = 2`, `p = k // 2`,
 /// `output_padding = 1`: CompressAI's `deconv`).

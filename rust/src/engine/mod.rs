@@ -7,7 +7,7 @@
 //! desynchronises. torch does not promise that: its summation order depends on the kernel, the
 //! instruction set, the thread count and its version. This engine does, by construction:
 //!
-//! * every output is `bias`, then `+ w·x` for each (input channel, ky, kx) in lexicographic
+//! * every output is `bias`, then `+ w·x` for each (ky, kx, input channel) in lexicographic
 //!   order, each multiply and add rounded separately (binary32, no FMA, no reassociation);
 //! * the vector lanes of the kernels ([`crate::network`]'s, shared with the autoregressive loop)
 //!   only run several output channels and positions side by side, never split a sum;

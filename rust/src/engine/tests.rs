@@ -43,7 +43,7 @@ fn one_step(op: Op, x: &Tensor, options: Options) -> Tensor {
     program.run(vec![x.clone()], options).unwrap().remove(0)
 }
 
-/// The contract's order: bias, then (c, ky, kx) lexicographic, padding values as terms w·0.
+/// The contract's order: bias, then (ky, kx, c) lexicographic, padding values as terms w·0.
 #[allow(clippy::too_many_arguments)]
 fn reference_conv(
     x: &Tensor,
@@ -65,9 +65,9 @@ fn reference_conv(
         for y in 0..oh {
             for xx in 0..ow {
                 let mut acc = bias[o];
-                for c in 0..c_n {
-                    for ky in 0..kh {
-                        for kx in 0..kw {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        for c in 0..c_n {
                             if !live(ky, kx) {
                                 continue;
                             }
@@ -180,7 +180,7 @@ fn zero_insertion_reference(
     out
 }
 
-/// The contract's order for a transposed convolution: bias, then the (c, ky, kx) that map an
+/// The contract's order for a transposed convolution: bias, then the (ky, kx, c) that map an
 /// integer input position to the output, w·0 where that position is outside the input.
 fn reference_transposed(
     x: &Tensor,
@@ -199,9 +199,9 @@ fn reference_transposed(
         for y in 0..oh {
             for xx in 0..ow {
                 let mut acc = bias[o];
-                for c in 0..c_n {
-                    for ky in 0..k {
-                        for kx in 0..k {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        for c in 0..c_n {
                             let (ny, nx) = ((y + p) as isize - ky as isize, (xx + p) as isize - kx as isize);
                             if ny.rem_euclid(s as isize) != 0 || nx.rem_euclid(s as isize) != 0 {
                                 continue;
