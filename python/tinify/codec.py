@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import os
 import struct
-import tempfile
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from tinify import tfy
+from tinify.files import atomic_write, refuse_existing
 from tinify.image import (
     ImageInfo,
     crop,
@@ -207,13 +207,13 @@ def compress_file(
         FileExistsError: ``dst`` exists and ``overwrite`` is False.
     """
     src, dst = Path(src), Path(dst)
-    _refuse_existing(dst, overwrite)
+    refuse_existing(dst, overwrite)
     net, identity = _encoder_model(model, quality, metric, checkpoint)
     x, info = load_image(src)
     start = time.perf_counter()
     data = _compress_loaded(net, identity, x, info)
     seconds = time.perf_counter() - start
-    _atomic_write(dst, overwrite, lambda f: f.write(data))
+    atomic_write(dst, lambda f: f.write(data), overwrite=overwrite)
     header, strings = tfy.decode(data)
     return CompressReport(src, dst, seconds=seconds, **_sizes(header, strings, len(data)))
 
@@ -238,7 +238,7 @@ def decompress_file(
     from PIL import Image
 
     src, dst = Path(src), Path(dst)
-    _refuse_existing(dst, overwrite)
+    refuse_existing(dst, overwrite)
     image_format = Image.registered_extensions().get(dst.suffix.lower())
     if image_format is None:
         raise ValueError(f"cannot tell an image format from the name {dst.name!r}")
@@ -248,7 +248,7 @@ def decompress_file(
     start = time.perf_counter()
     image = decompress(data, model=model, checkpoint=checkpoint, output="pil")
     seconds = time.perf_counter() - start
-    _atomic_write(dst, overwrite, lambda f: image.save(f, format=image_format))
+    atomic_write(dst, lambda f: image.save(f, format=image_format), overwrite=overwrite)
     header, strings = tfy.decode(data)
     return DecompressReport(src, dst, seconds=seconds, **_sizes(header, strings, len(data)))
 
@@ -545,33 +545,3 @@ def _sizes(header: tfy.TfyHeader, strings: tfy.Strings, size: int) -> dict[str, 
         "width": header.width,
         "mode": header.mode,
     }
-
-
-# ----------------------------------------------------------------------------- files
-
-
-def _umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
-
-
-def _refuse_existing(dst: Path, overwrite: bool) -> None:
-    if not overwrite and (dst.exists() or dst.is_symlink()):
-        raise FileExistsError(f"{dst} exists (pass overwrite=True, or -f, to replace it)")
-
-
-def _atomic_write(dst: Path, overwrite: bool, write: Callable[[Any], Any]) -> None:
-    """Writes ``dst`` through a temporary file in its folder, renamed into place at the end;
-    nothing is left behind on failure."""
-    fd, tmp = tempfile.mkstemp(dir=dst.parent or ".", prefix=f".{dst.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o666 & ~_umask())
-        _refuse_existing(dst, overwrite)
-        os.replace(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

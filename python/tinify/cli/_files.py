@@ -3,13 +3,14 @@ output names, refusing overwrites, and running a command over many files."""
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tinify.files import find_files
 
 __all__ = ["Job", "plan", "run_jobs"]
 
@@ -20,31 +21,6 @@ class Job:
 
     src: Path
     dst: Path
-
-
-def _expand(patterns: Sequence[str], suffixes: Sequence[str]) -> list[tuple[Path, Path | None]]:
-    # (file, the folder it was found in, or None for a file named directly or by a glob)
-    found: list[tuple[Path, Path | None]] = []
-    for pattern in patterns:
-        path = Path(pattern)
-        if path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-            )
-            if not files:
-                raise FileNotFoundError(f"no {'/'.join(suffixes)} files in {path}")
-            found += [(p, path) for p in files]
-        elif path.exists():
-            found.append((path, None))
-        elif glob.has_magic(pattern):
-            files = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
-            files = [p for p in files if p.is_file()]
-            if not files:
-                raise FileNotFoundError(f"no file matches {pattern}")
-            found += [(p, None) for p in files]
-        else:
-            raise FileNotFoundError(f"no such file or folder: {pattern}")
-    return found
 
 
 def plan(
@@ -67,7 +43,7 @@ def plan(
             before any runs).
         ValueError: if two inputs would write the same output.
     """
-    found = _expand(patterns, suffixes)
+    found = find_files(patterns, suffixes)
     into_folder = out is not None and (
         len(found) > 1
         or any(base is not None for _, base in found)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from tinify.cli._files import human_bytes, plan, run_jobs
+from tinify.files import IMAGE_SUFFIXES
 
 HELP = "compress images (files, folders, globs) to .tfy files"
 
@@ -24,7 +25,6 @@ EPILOG = """examples:
 """
 
 #: Images the command picks up in folders.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from tinify.files import atomic_write
 
 __all__ = [
     "METRICS",
@@ -91,18 +91,8 @@ def load_results(path: str | Path) -> dict[str, Any]:
 
 def write_results(doc: Mapping[str, Any], path: str | Path) -> Path:
     """Writes ``doc`` as indented JSON, atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    text = json.dumps(doc, indent=2) + "\n"
+    return atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def write_per_image(doc: Mapping[str, Any], path: str | Path) -> list[Path]:

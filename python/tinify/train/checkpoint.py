@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 import random
 from pathlib import Path
@@ -10,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from tinify.files import atomic_write
 
 __all__ = ["get_rng_state", "load_training_checkpoint", "save_checkpoint", "set_rng_state"]
 
@@ -56,12 +57,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """Writes ``state`` with ``torch.save`` atomically (a temporary file, then a rename), so an
     interrupted save never leaves a truncated checkpoint behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
 def load_training_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:

@@ -11,9 +11,9 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
-__all__ = ["IMAGE_SUFFIXES", "ImageFolder", "SkipSampler", "image_files", "load_uint8"]
+from tinify.files import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm")
+__all__ = ["IMAGE_SUFFIXES", "ImageFolder", "SkipSampler", "image_files", "load_uint8"]
 
 
 def image_files(

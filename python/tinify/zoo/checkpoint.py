@@ -6,15 +6,16 @@ Nothing here runs code from a file: every load is ``torch.load(..., weights_only
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import re
-import tempfile
 import urllib.error
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tinify.files import atomic_write
 from tinify.zoo._tables import ARCHITECTURES
 
 if TYPE_CHECKING:
@@ -442,19 +443,12 @@ def export_checkpoint(model: Any, directory: str | os.PathLike[str], name: str) 
         raise ValueError(f"invalid checkpoint name {name!r}: a file name stem, without directories")
     state = model.state_dict() if hasattr(model, "state_dict") else dict(model)
     state = {k: v.detach().cpu() for k, v in state.items()}
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-        target = directory / f"{name}-{digest[:8]}.pth.tar"
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    # The name holds the digest of the bytes, so they are made before the file is written.
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    return atomic_write(Path(directory) / f"{name}-{digest[:8]}.pth.tar", lambda f: f.write(data))
 
 
 def _stem(path: Path) -> str:
