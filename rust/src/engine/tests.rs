@@ -398,3 +398,130 @@ fn bad_programs_and_inputs_are_errors() {
     assert!(Tensor::new(2, 2, 2, vec![0.0; 7]).is_err());
     assert!(KernelChoice::parse("avx9").is_err());
 }
+
+/// SHA-256 (FIPS 180-4) of `bytes`, for pinning outputs without a dependency.
+fn sha256(bytes: &[u8]) -> String {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ];
+    let mut h: [u32; 8] =
+        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    let mut message = bytes.to_vec();
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend_from_slice(&((bytes.len() as u64) * 8).to_be_bytes());
+    for chunk in message.chunks_exact(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in chunk.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes(word.try_into().expect("4 bytes"));
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+        }
+        let mut v = h;
+        for i in 0..64 {
+            let s1 = v[4].rotate_right(6) ^ v[4].rotate_right(11) ^ v[4].rotate_right(25);
+            let ch = (v[4] & v[5]) ^ (!v[4] & v[6]);
+            let t1 = v[7].wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
+            let s0 = v[0].rotate_right(2) ^ v[0].rotate_right(13) ^ v[0].rotate_right(22);
+            let maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+            let t2 = s0.wrapping_add(maj);
+            v = [t1.wrapping_add(t2), v[0], v[1], v[2], v[3].wrapping_add(t1), v[4], v[5], v[6]];
+        }
+        for (a, b) in h.iter_mut().zip(v) {
+            *a = a.wrapping_add(b);
+        }
+    }
+    h.iter().map(|x| format!("{x:08x}")).collect()
+}
+
+#[test]
+fn sha256_matches_the_standard_vectors() {
+    assert_eq!(sha256(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_eq!(sha256(b"abc"), "ba7816bf8f01cfea414140de5d0ae39e23b0030b1c6a96b2c8e67bcc2d8c4ebf");
+}
+
+/// The synthesis transform of a small hyperprior: deconv, IGDN, deconv, IGDN, deconv; then
+/// analysis-side layers (strided conv, GDN, a masked conv, a sub-pixel conv) on its output.
+fn synthesis_and_more(rng: &mut SmallRng) -> Program {
+    let mut deconv = |i: usize, o: usize| {
+        let w = random(rng, i * o * 25, 1.0 / ((i * 25 / 4) as f32).sqrt());
+        ConvTranspose2d::new(&w, Some(&random(rng, o, 0.1)), [i, o, 5, 5], 2, (2, 2), (1, 1)).unwrap()
+    };
+    let (d1, d2, d3) = (deconv(40, 36), deconv(36, 20), deconv(20, 3));
+    let mut gdn = |c: usize, inverse: bool| {
+        let beta: Vec<f32> = random(rng, c, 0.5).iter().map(|v| v.abs() + 0.5).collect();
+        let gamma: Vec<f32> = random(rng, c * c, 0.1).iter().map(|v| v.abs()).collect();
+        Gdn::new(&beta, &gamma, inverse).unwrap()
+    };
+    let (i1, i2, g1) = (gdn(36, true), gdn(20, true), gdn(24, false));
+    let enc =
+        Conv2d::new(&random(rng, 24 * 3 * 25, 0.3), Some(&random(rng, 24, 0.1)), [24, 3, 5, 5], 2, (2, 2))
+            .unwrap();
+    let mut mask = random(rng, 33 * 24 * 25, 0.1);
+    for (i, v) in mask.iter_mut().enumerate() {
+        if i % 25 >= 12 {
+            *v = 0.0; // the taps from the centre on: a type-A mask
+        }
+    }
+    let masked = Conv2d::new(&mask, None, [33, 24, 5, 5], 1, (2, 2)).unwrap();
+    let subpel =
+        Conv2d::new(&random(rng, 36 * 33 * 9, 0.1), Some(&random(rng, 36, 0.1)), [36, 33, 3, 3], 1, (1, 1))
+            .unwrap();
+    let s = |op: Op, i: usize, o: usize| Step { op, inputs: vec![i], outputs: vec![o] };
+    let steps = vec![
+        s(Op::ConvTranspose2d(d1), 0, 1),
+        s(Op::Gdn(i1), 1, 1),
+        s(Op::ConvTranspose2d(d2), 1, 2),
+        s(Op::Gdn(i2), 2, 2),
+        s(Op::ConvTranspose2d(d3), 2, 3),
+        s(Op::Conv2d(enc), 3, 4),
+        s(Op::Gdn(g1), 4, 4),
+        s(Op::Conv2d(masked), 4, 5),
+        s(Op::Activation(Activation::Gelu), 5, 5),
+        s(Op::Conv2d(subpel), 5, 6),
+        s(Op::PixelShuffle(2), 6, 6),
+    ];
+    Program::new(steps, vec![0], vec![3, 6]).unwrap()
+}
+
+/// The SHA-256 of every output's bits (little-endian), in order.
+fn digest(outputs: &[Tensor]) -> String {
+    let bytes: Vec<u8> = outputs.iter().flat_map(|t| t.data().iter().flat_map(|v| v.to_le_bytes())).collect();
+    sha256(&bytes)
+}
+
+/// Outputs recorded with the engine before its cache blocking and fusions (commit 92d31b7):
+/// the speed work must not move a single bit, on any kernel or thread count. A change here is
+/// a change of the contract (`docs/determinism.md`), never a refactoring.
+#[test]
+fn outputs_are_the_bits_recorded_before_the_speed_work() {
+    let mut rng = SmallRng::seed_from_u64(1_000);
+    let hyper = hyper_synthesis(&mut rng, 40, 48);
+    let z: Vec<f32> = (0..40 * 7 * 9).map(|_| rng.random_range(-4i32..=4) as f32).collect();
+    let z = Tensor::new(40, 7, 9, z).unwrap();
+    let synthesis = synthesis_and_more(&mut rng);
+    let y = tensor(&mut rng, 40, 5, 7);
+    let (hyper_sha, synthesis_sha) = (
+        "fa30ee1be50f25b8295cdd91b5d36b427d7b3474ff83a90b407c55a1e95c01c7",
+        "e5083e1e9f59bafdb629f82187bee2fa7cfd60706719f9b55c300759005ac3ac",
+    );
+    for options in every_option() {
+        let got = hyper.run(vec![z.clone()], options).unwrap();
+        assert_eq!(digest(&got), hyper_sha, "h_s, {options:?}");
+        let got = synthesis.run(vec![y.clone()], options).unwrap();
+        assert_eq!(got[0].shape(), (3, 40, 56));
+        assert_eq!(digest(&got), synthesis_sha, "g_s and more, {options:?}");
+    }
+}
