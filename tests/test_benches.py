@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHES = Path(__file__).resolve().parents[1] / "benches"
 
 
@@ -16,11 +18,13 @@ def _run(script: str, *args: str) -> str:
     return result.stdout
 
 
+@pytest.mark.compressai  # the bench runs CompressAI beside tinify
 def test_bench_ans_runs_and_finds_identical_bytes():
     out = _run("bench_ans.py", "--symbols", "20000", "--repeat", "1")
     assert "tinify bytes == compressai bytes: True" in out
 
 
+@pytest.mark.compressai  # the bench runs CompressAI beside tinify
 def test_bench_entropy_models_runs_and_finds_identical_strings():
     out = _run(
         "bench_entropy_models.py",
@@ -38,6 +42,7 @@ def test_bench_autoregressive_runs_and_codes_the_same_bytes_count():
     assert "autoregressive step" in out and "PSNR" in out
 
 
+@pytest.mark.compressai
 def test_bench_codec_runs_file_to_file_for_tinify_and_compressai():
     out = _run(
         "bench_codec.py",

@@ -29,6 +29,7 @@ def _copies(*tensors):
     return [t.clone() for t in tensors]
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("training", [False, True])
 @pytest.mark.parametrize("k", [1, 3])
 def test_forward_likelihoods_equal_compressai(training, k):
@@ -51,6 +52,7 @@ def test_one_component_is_a_gaussian_conditional():
     )
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_cdf_tables_and_strings_equal_compressais(seed):
     y, scales, means, weights = _params(seed)

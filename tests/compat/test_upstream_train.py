@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 TRAIN_PY = Path(__file__).parent / "upstream" / "train.py"
@@ -28,6 +29,7 @@ def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.compressai
 def test_compressai_train_script_trains_and_its_checkpoint_codes_with_tinify(tmp_path):
     data = tmp_path / "data"
     _images(data / "train", 20, 64, seed=0)  # batch size 1: 20 steps in the one epoch

@@ -56,6 +56,7 @@ def _compressai_codec_parser(module, with_common: bool):
     return parser
 
 
+@pytest.mark.compressai
 def test_eval_model_options_equal_compressai_for_both_sources():
     ours, theirs = (m.setup_args() for m in _modules("eval_model"))
     assert _options(ours) == _options(theirs)
@@ -63,12 +64,14 @@ def test_eval_model_options_equal_compressai_for_both_sources():
         assert _options(_subparsers(ours)[source]) == _options(_subparsers(theirs)[source])
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("name", ["update_model", "plot"])
 def test_options_equal_compressai(name):
     ours, theirs = (m.setup_args() for m in _modules(name))
     assert _options(ours) == _options(theirs)
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("name", ["bench", "find_close"])
 def test_codec_commands_options_equal_compressai(name):
     ours_module, theirs_module = _modules(name)
@@ -118,6 +121,7 @@ def _run(module, argv, capsys) -> tuple[str, str]:
 # --- update_model ------------------------------------------------------------------------
 
 
+@pytest.mark.compressai
 def test_update_model_writes_hashed_file_silently_with_compressai_tables(trained, tmp_path, capsys):
     ours, theirs = _modules("update_model")
     argv = [str(trained), "-a", "bmshj2018-factorized", "-n", "fact"]
@@ -156,6 +160,7 @@ def test_update_model_error_is_one_line_and_status_1(tmp_path, capsys):
 # --- eval_model --------------------------------------------------------------------------
 
 
+@pytest.mark.compressai
 def test_eval_model_checkpoint_json_and_per_image_files_as_compressai(
     dataset, trained, tmp_path, capsys
 ):
@@ -217,6 +222,7 @@ def test_eval_model_errors_are_one_line(argv, capsys):
 # --- bench, find_close, plot -------------------------------------------------------------
 
 
+@pytest.mark.compressai
 def test_bench_json_layout_as_compressai(dataset, capsys):
     ours, theirs = _modules("bench")
     argv = ["jpeg", str(dataset), "-q", "30,60"]
@@ -252,6 +258,7 @@ def test_bench_external_codec_refused_in_one_line(dataset, capsys):
     assert capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.compressai
 def test_find_close_prints_compressai_lines_near_the_target(dataset, tmp_path, capsys, monkeypatch):
     ours, _ = _modules("find_close")
     monkeypatch.chdir(tmp_path)
@@ -282,6 +289,7 @@ def test_find_close_library_picks_the_closest_probe(dataset):
     assert all(abs(v["psnr-rgb"] - 30) >= abs(values["psnr-rgb"] - 30) for v in probes.values())
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("metric", ["psnr", "ms-ssim"])
 def test_plot_draws_compressai_and_tinify_results(dataset, trained, tmp_path, capsys, metric):
     ours, _ = _modules("plot")

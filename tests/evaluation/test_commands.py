@@ -44,6 +44,7 @@ def _layout(doc, points):
     assert all(len(v) == points for v in doc["results"].values())
 
 
+@pytest.mark.compressai
 def test_eval_writes_compressai_layout(dataset):
     root, images, checkpoints = dataset
     out = root / "eval.json"

@@ -23,6 +23,7 @@ CODECS = [
 ]
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("name", CODECS)
 def test_every_codec_is_registered_under_its_compressai_name(name):
     cls = getattr(tinify.latent_codecs, name)
@@ -30,6 +31,7 @@ def test_every_codec_is_registered_under_its_compressai_name(name):
     assert issubclass(cls, LatentCodec)
 
 
+@pytest.mark.compressai
 def test_the_package_exports_what_compressai_registers():
     registered = compressai("registry").MODULES
     theirs = {name for name in registered if name.endswith("LatentCodec")}

@@ -160,6 +160,7 @@ def test_rate_estimate_matches_the_coded_size(child):
     assert_rate_matches_likelihoods(out["likelihoods"], enc["strings"])
 
 
+@pytest.mark.compressai
 def test_forward_and_bytes_equal_compressai_with_checkerboard_children():
     ours = ready(_codec(child="checkerboard"))
     theirs = load_twin(_codec(compressai_lib(), child="checkerboard"), ours)
@@ -216,6 +217,7 @@ def test_decompress_with_a_wrong_stream_count_raises_value_error():
         codec.decompress(enc["strings"][:-1], enc["shape"], side)
 
 
+@pytest.mark.compressai
 def test_children_are_reachable_by_key():
     codec = _codec()
     assert codec["y3"] is codec.latent_codec["y3"]

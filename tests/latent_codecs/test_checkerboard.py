@@ -115,6 +115,7 @@ def test_twopass_likelihoods_equal_an_independent_two_step_computation(parity):
     torch.testing.assert_close(out["y_hat"], torch.round(y - means) + means)
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("parity", PARITIES)
 def test_forward_equals_compressai(parity, method):
@@ -128,6 +129,7 @@ def test_forward_equals_compressai(parity, method):
     assert torch.equal(a["likelihoods"]["y"], b["likelihoods"]["y"])
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("parity", PARITIES)
 @pytest.mark.parametrize(("n", "h", "w"), [(1, 6, 8), (3, 5, 4)])
 def test_bytes_equal_compressai_and_streams_decode_across(parity, n, h, w):
@@ -144,6 +146,7 @@ def test_bytes_equal_compressai_and_streams_decode_across(parity, n, h, w):
         assert torch.equal(theirs.decompress(a["strings"], b["shape"], side)["y_hat"], a["y_hat"])
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("parity", PARITIES)
 def test_unembed_and_embed_match_compressai_and_invert_each_other(parity):
     lib = compressai_lib()

@@ -53,6 +53,7 @@ def test_rate_estimate_matches_the_coded_size():
     assert_rate_matches_likelihoods(out["likelihoods"], enc["strings"])
 
 
+@pytest.mark.compressai
 def test_forward_and_bytes_equal_compressai():
     ours = ready(_codec())
     theirs = load_twin(_codec(compressai_lib()), ours)

@@ -92,6 +92,7 @@ def test_larger_gains_cost_more_bits():
     assert sizes[0] < sizes[1]
 
 
+@pytest.mark.compressai
 def test_forward_and_bytes_equal_compressai():
     ours = ready(_codec())
     theirs = load_twin(_codec(compressai_lib()), ours)
@@ -124,6 +125,7 @@ def test_gain_hyper_codec_returns_params_from_the_rescaled_z_hat():
     assert torch.equal(out["params"], enc["params"])
 
 
+@pytest.mark.compressai
 def test_state_dict_keys_are_compressais():
     ours, theirs = _codec(), _codec(compressai_lib())
     assert list(ours.state_dict()) == list(theirs.state_dict())

@@ -84,6 +84,7 @@ def test_rate_estimate_matches_the_coded_size():
     assert_rate_matches_likelihoods(out["likelihoods"], enc["strings"])
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("quantizer", ["noise", "ste"])
 @pytest.mark.parametrize("chunks", [("scales", "means"), ("means", "scales")])
 def test_forward_and_bytes_equal_compressai(quantizer, chunks):

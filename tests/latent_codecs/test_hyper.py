@@ -53,6 +53,7 @@ def test_decompress_returns_the_params_of_compress(n, h, w):
     assert torch.equal(codec(y)["params"], enc["params"])  # eval forward = what is coded
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("quantizer", ["noise", "ste"])
 def test_forward_and_bytes_equal_compressai(quantizer):
     ours = ready(hyper_codec(quantizer=quantizer))

@@ -79,6 +79,7 @@ def test_z_strings_come_last():
     assert enc["shape"] == {"y": (8, 6, 6), "hyper": (6, 6)}
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("y_codec", Y_CODECS)
 def test_forward_and_bytes_equal_compressai(y_codec):
     ours = ready(hyperprior_codec(Y_CODECS[y_codec]))
@@ -95,6 +96,7 @@ def test_forward_and_bytes_equal_compressai(y_codec):
         assert torch.equal(ours.decompress(b["strings"], a["shape"])["y_hat"], a["y_hat"])
 
 
+@pytest.mark.compressai
 def test_children_are_attributes_y_and_hyper_and_reachable_by_key():
     codec = hyperprior_codec(_gaussian_y)
     assert codec["y"] is codec.y and codec["hyper"] is codec.hyper

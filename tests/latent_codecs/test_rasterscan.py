@@ -111,6 +111,7 @@ def test_rate_estimate_is_close_to_the_coded_size():
     assert_rate_matches_likelihoods(out["likelihoods"], enc["strings"])
 
 
+@pytest.mark.compressai
 def test_forward_equals_compressai_and_the_rate_is_the_same():
     """CompressAI codes positions in raster order and tinify by wavefronts, so the bytes
     differ; the forward pass, the decoded latent and the size agree."""

@@ -91,6 +91,7 @@ def test_state_dicts_load_into_each_other_strictly(name):
     theirs.load_state_dict(ours.state_dict(), strict=True)
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("name", OURS)
 def test_forward_equals_compressai(name):
     ours, theirs = _pair(name)
@@ -105,6 +106,7 @@ def test_forward_equals_compressai(name):
         )
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize("batch", [1, 2])
 @pytest.mark.parametrize("name", OURS)
 def test_strings_equal_compressai_and_decode_across(name, batch):
@@ -164,6 +166,7 @@ def test_from_state_dict_recovers_the_sizes(name):
         assert net.groups == GROUPS
 
 
+@pytest.mark.compressai
 @pytest.mark.parametrize(
     ("model", "cls"),
     [
@@ -182,6 +185,7 @@ def test_groups_that_do_not_sum_to_m_raise_value_error(cls):
         cls(N=8, M=16, groups=[4, 4, 4])
 
 
+@pytest.mark.compressai
 @pytest.mark.slow
 @pytest.mark.parametrize("name", OURS)
 def test_default_size_models_load_compressais_state_and_code_its_bytes(name):
