@@ -142,3 +142,35 @@ def test_gaussian_helpers_equal_compressais():
 def test_key_map_equals_compressais():
     assert utils.KEY_MAP == cai_utils.KEY_MAP
     assert isinstance(utils.conv(1, 1), nn.Conv2d)
+
+
+def test_private_helpers_third_party_code_imports_behave_as_compressais() -> None:
+    """``models.utils._update_registered_buffer`` and ``zoo.image._load_model``: private in
+    CompressAI, imported by its own tests and by third-party code."""
+    import compressai.models.utils as cai_utils
+    import compressai.zoo.image as cai_image
+    from torch import nn
+
+    import tinify.models.utils as ours
+    import tinify.zoo.image as our_image
+
+    for lib in (ours, cai_utils):
+        conv = nn.Conv2d(1, 1, 1)
+        conv.register_buffer("table", torch.empty(0))
+        state = {"conv.table": torch.zeros(3, 4)}
+        lib._update_registered_buffer(conv, "table", "conv.table", state)
+        assert conv.table.shape == (3, 4)
+        with pytest.raises(RuntimeError):
+            lib._update_registered_buffer(conv, "absent", "conv.table", state, policy="resize")
+        with pytest.raises(RuntimeError):
+            lib._update_registered_buffer(conv, "table", "conv.table", state, policy="register")
+        with pytest.raises(ValueError):
+            lib._update_registered_buffer(conv, "table", "conv.table", state, policy="grow")
+    for load in (our_image._load_model, cai_image._load_model):
+        with pytest.raises(ValueError):
+            load("yolo", "mse", 1)
+        with pytest.raises(ValueError):
+            load("mbt2018", "mse", 0)
+    ours_net = our_image._load_model("bmshj2018-hyperprior", "mse", 2)
+    theirs_net = cai_image._load_model("bmshj2018-hyperprior", "mse", 2)
+    assert list(ours_net.state_dict()) == list(theirs_net.state_dict())

@@ -199,19 +199,35 @@ def update_registered_buffers(
         if name not in registered:
             raise ValueError(f'Invalid buffer name "{name}"')
     for name in buffer_names:
-        size = state_dict[f"{module_name}.{name}"].size()
-        buffer = find_named_buffer(module, name)
-        if policy in ("resize_if_empty", "resize"):
-            if buffer is None:
-                raise RuntimeError(f'buffer "{name}" was not registered')
-            if policy == "resize" or buffer.numel() == 0:
-                buffer.resize_(size)
-        elif policy == "register":
-            if buffer is not None:
-                raise RuntimeError(f'buffer "{name}" was already registered')
-            module.register_buffer(name, torch.zeros(size, dtype=dtype))
-        else:
-            raise ValueError(f'Invalid policy "{policy}", choose one of {_POLICIES}')
+        _update_registered_buffer(
+            module, name, f"{module_name}.{name}", state_dict, policy=policy, dtype=dtype
+        )
+
+
+def _update_registered_buffer(
+    module: nn.Module,
+    buffer_name: str,
+    state_dict_key: str,
+    state_dict: Mapping[str, Tensor],
+    policy: str = "resize_if_empty",
+    dtype: torch.dtype = torch.int,
+) -> None:
+    """One buffer of :func:`update_registered_buffers` (CompressAI's private helper of the same
+    name, which third-party code imports): sizes ``module``'s ``buffer_name`` to
+    ``state_dict[state_dict_key]`` per ``policy``."""
+    size = state_dict[state_dict_key].size()
+    buffer = find_named_buffer(module, buffer_name)
+    if policy in ("resize_if_empty", "resize"):
+        if buffer is None:
+            raise RuntimeError(f'buffer "{buffer_name}" was not registered')
+        if policy == "resize" or buffer.numel() == 0:
+            buffer.resize_(size)
+    elif policy == "register":
+        if buffer is not None:
+            raise RuntimeError(f'buffer "{buffer_name}" was already registered')
+        module.register_buffer(buffer_name, torch.zeros(size, dtype=dtype))
+    else:
+        raise ValueError(f'Invalid policy "{policy}", choose one of {_POLICIES}')
 
 
 # --- Gaussian filtering ----------------------------------------------------------------------

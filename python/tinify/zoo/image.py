@@ -104,6 +104,19 @@ def model(
     return model_from_state_dict(fetch_state_dict(url, progress=progress), arch, source=url)
 
 
+def _load_model(
+    architecture: str,
+    metric: str,
+    quality: int,
+    pretrained: bool = False,
+    progress: bool = True,
+    **kwargs: Any,
+) -> CompressionModel:
+    """:func:`model` in the argument order of CompressAI's private ``_load_model``, which
+    third-party code and CompressAI's own tests import."""
+    return model(architecture, quality, metric, pretrained, progress, **kwargs)
+
+
 def _entry_point(arch: str, paper: str) -> Any:
     qualities = QUALITIES[arch]
 
