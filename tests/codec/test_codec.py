@@ -259,7 +259,7 @@ def test_arbitrary_bytes_raise_only_value_errors(models: dict[str, nn.Module], d
 @pytest.fixture
 def gained(monkeypatch: pytest.MonkeyPatch) -> nn.Module:
     """A small variable-rate model standing in for the shipped default."""
-    from tinify import codec
+    from tinify.codec import resolve
     from tinify.models.gain import GainedMeanScaleHyperprior
     from tinify.zoo import default
 
@@ -272,7 +272,7 @@ def gained(monkeypatch: pytest.MonkeyPatch) -> nn.Module:
 
     monkeypatch.setattr(default, "load_default", load_default)
     monkeypatch.setattr(default, "DEFAULT_QUALITY", 2)
-    monkeypatch.setattr(codec, "_MODEL_CACHE", {})
+    monkeypatch.setattr(resolve, "_MODEL_CACHE", {})
     return net
 
 
@@ -305,7 +305,7 @@ def test_pretrained_models_are_rebuilt_by_name(
     models: dict[str, nn.Module], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import tinify.zoo
-    from tinify import codec
+    from tinify.codec import resolve
 
     calls = []
 
@@ -314,7 +314,7 @@ def test_pretrained_models_are_rebuilt_by_name(
         return models["mean-scale"]
 
     monkeypatch.setattr(tinify.zoo, "model", model, raising=False)
-    monkeypatch.setattr(codec, "_MODEL_CACHE", {})
+    monkeypatch.setattr(resolve, "_MODEL_CACHE", {})
     data = tinify.compress(smooth_image(16, 16, 3), "mbt2018-mean", 4, metric="ms-ssim")
     header = tfy.read_header(data)
     assert (header.model_name, header.quality, header.metric) == (
@@ -322,6 +322,6 @@ def test_pretrained_models_are_rebuilt_by_name(
         4,
         "ms-ssim",
     )
-    monkeypatch.setattr(codec, "_MODEL_CACHE", {})
+    monkeypatch.setattr(resolve, "_MODEL_CACHE", {})
     assert tinify.decompress(data).size == (16, 16)
     assert calls == [("mbt2018-mean", 4, "ms-ssim", True)] * 2

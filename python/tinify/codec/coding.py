@@ -1,0 +1,175 @@
+""":func:`compress` and :func:`decompress`: an image to a ``.tfy`` file's bytes and back, in
+memory (the file functions are ``tinify.codec.files``)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from tinify import tfy
+from tinify.codec.identity import Identity, weights_digest
+from tinify.codec.resolve import decoder_model, encoder_model
+from tinify.image import (
+    ImageInfo,
+    crop,
+    from_output,
+    load_image,
+    pad,
+    padding_multiple,
+)
+from tinify.latent_codecs.base import plain_shape
+
+__all__ = ["compress", "decompress"]
+
+#: Beyond this many pixels, a file must hold at least one byte per ``PIXELS_PER_BYTE``
+#: padded pixels: a small file cannot make the decoder synthesize a huge image.
+PIXELS_FLOOR = 2**22
+PIXELS_PER_BYTE = 2**16
+
+
+def compress(
+    image: Any,
+    model: str | nn.Module | None = None,
+    quality: int | None = None,
+    *,
+    metric: str = "mse",
+    checkpoint: str | os.PathLike[str] | None = None,
+) -> bytes:
+    """Compresses an image into the bytes of a ``.tfy`` file.
+
+    Args:
+        image: a path, a ``PIL.Image``, a uint8 numpy array ``(H, W[, C])`` or a float tensor
+            ``([1,] C, H, W)`` in [0, 1] (:func:`tinify.image.load_image`).
+        model: None for the shipped default model (``tinify.zoo.default``); an architecture
+            name (``"mbt2018-mean"``) for CompressAI's published weights, or for the
+            ``checkpoint``'s architecture; or a model object, used as it is.
+        quality: the quality level (the default model's ``DEFAULT_QUALITY``, or 3 for a zoo
+            architecture, when None). With a model object it is only recorded, except for
+            variable-rate models (``num_rates``), which code at rate ``quality - 1``.
+        metric: ``"mse"`` or ``"ms-ssim"``: which published weights, and what is recorded.
+        checkpoint: a checkpoint to load (``tinify.zoo.load_checkpoint``) instead of
+            published weights.
+
+    Returns:
+        The ``.tfy`` file's bytes.
+
+    Raises:
+        ValueError, TypeError: a bad image or argument, or a model that cannot code it.
+    """
+    net, identity = encoder_model(model, quality, metric, checkpoint)
+    x, info = load_image(image)
+    return compress_loaded(net, identity, x, info)
+
+
+def decompress(
+    data: bytes,
+    *,
+    model: str | nn.Module | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    output: str = "pil",
+) -> Any:
+    """Decompresses the bytes of a ``.tfy`` file into an image of the original size and mode.
+
+    Args:
+        data: the file's bytes.
+        model: None to rebuild the model the header names (the default model, or CompressAI's
+            published weights); an architecture name for its published weights; or a model
+            object. A model given is checked against the header's weights digest.
+        checkpoint: a checkpoint holding the model (for files made with a model of one's own).
+        output: ``"pil"`` (a ``PIL.Image``), ``"numpy"`` (uint8 ``(H, W)`` or ``(H, W, C)``)
+            or ``"tensor"`` (float ``(1, C, H, W)`` in [0, 1]).
+
+    Raises:
+        tinify.tfy.TfyError: the bytes are not a valid ``.tfy`` file.
+        ValueError: the model given (or rebuilt) is not the one the header names, or the
+            strings do not decode.
+    """
+    header, strings = tfy.decode(data)
+    _check_payload_size(header, strings, len(data))
+    net = decoder_model(header, model, checkpoint)
+    x_hat = decompress_loaded(net, header, strings)
+    alpha = None
+    if header.alpha is not None:
+        plane = tfy.unpack_alpha(header.alpha, header.height, header.width)
+        alpha = np.frombuffer(plane, dtype=np.uint8).reshape(header.height, header.width)
+    info = ImageInfo(header.mode, header.source_bit_depth, (header.height, header.width), alpha)
+    return from_output(x_hat, info, output)
+
+
+@contextlib.contextmanager
+def _eval_mode(net: nn.Module) -> Iterator[None]:
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        net.train(was_training)
+
+
+def _device(net: nn.Module) -> torch.device:
+    for tensor in net.parameters():
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _rate_kwargs(net: nn.Module, quality: int | None) -> dict[str, int]:
+    """Variable-rate models code at ``rate = quality - 1``."""
+    if not hasattr(net, "num_rates") or quality is None:
+        return {}
+    return {"rate": quality - 1}
+
+
+def compress_loaded(net: nn.Module, identity: Identity, x: Tensor, info: ImageInfo) -> bytes:
+    """The ``.tfy`` bytes of the loaded image ``x`` coded by ``net``."""
+    multiple = padding_multiple(net)
+    with _eval_mode(net):
+        out = net.compress(pad(x, multiple).to(_device(net)), **_rate_kwargs(net, identity.quality))
+    strings = out["strings"]
+    if any(len(stream) != 1 for stream in strings):
+        raise ValueError("the model returned more than one string per stream for one image")
+    header = tfy.TfyHeader(
+        architecture=identity.architecture,
+        height=info.size[0],
+        width=info.size[1],
+        shape=plain_shape(out["shape"]),
+        mode=info.mode,
+        quality=identity.quality,
+        metric=identity.metric,
+        model_name=identity.model_name,
+        weights_sha256=weights_digest(net),
+        source_bit_depth=info.bit_depth,
+        pad_multiple=multiple,
+        alpha=None if info.alpha is None else tfy.pack_alpha(info.alpha.tobytes()),
+    )
+    return tfy.encode(header, [[bytes(stream[0])] for stream in strings])
+
+
+def decompress_loaded(net: nn.Module, header: tfy.TfyHeader, strings: tfy.Strings) -> Tensor:
+    """The image (cropped to the header's size) ``net`` decodes from a file's strings."""
+    with _eval_mode(net):
+        out = net.decompress(strings, header.shape, **_rate_kwargs(net, header.quality))
+    x_hat = out["x_hat"]
+    padded = header.padded_size
+    if x_hat.dim() != 4 or tuple(x_hat.shape[:2]) != (1, 3) or tuple(x_hat.shape[2:]) != padded:
+        raise ValueError(
+            f"the model decoded an image of shape {tuple(x_hat.shape)}, expected "
+            f"(1, 3, {padded[0]}, {padded[1]})"
+        )
+    return crop(x_hat, (header.height, header.width))
+
+
+def _check_payload_size(header: tfy.TfyHeader, strings: tfy.Strings, size: int) -> None:
+    ph, pw = header.padded_size
+    limit = max(PIXELS_FLOOR, PIXELS_PER_BYTE * size)
+    if ph * pw > limit:
+        raise ValueError(
+            f"a {size}-byte file cannot hold a {header.height}x{header.width} image (at most "
+            f"{limit} pixels): the header is corrupt"
+        )
