@@ -26,8 +26,10 @@ from tinify.zoo import default
 
 def export(checkpoint: Path, out: Path = default.WEIGHTS) -> dict:
     """Writes the weights of ``checkpoint`` to ``out``; returns the metadata written beside."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    net = GainedMeanScaleHyperprior.from_state_dict(state["state_dict"]).eval()
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    # The moving average when the run kept one (the recipe's), else the raw weights.
+    weights = state.get("ema_state_dict") or state["state_dict"]
+    net = GainedMeanScaleHyperprior.from_state_dict(weights).eval()
     # Quantiles solved exactly (the auxiliary loss converges slowly), then the tables.
     net.update(force=True, update_quantiles=True)
     torch.manual_seed(0)
@@ -45,6 +47,7 @@ def export(checkpoint: Path, out: Path = default.WEIGHTS) -> dict:
         "architecture": default.ARCHITECTURE,
         "step": int(state.get("step", -1)),
         "train_time_s": float(state.get("train_time_s", 0.0)),
+        "ema": state.get("ema_state_dict") is not None,
         "lambdas": [round(v, 6) for v in net.lambdas.tolist()],
         "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
         "bytes": out.stat().st_size,
