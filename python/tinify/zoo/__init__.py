@@ -35,14 +35,13 @@ from tinify.zoo._tables import (
 from tinify.zoo.checkpoint import (
     architecture_of,
     canonical_architecture,
-    export_checkpoint,
     infer_architecture,
     load_checkpoint,
     load_state_dict,
     model_from_state_dict,
     normalize_state_dict,
-    update_checkpoint,
 )
+from tinify.zoo.export import export_checkpoint, update_checkpoint
 from tinify.zoo.image import (
     bmshj2018_factorized,
     bmshj2018_factorized_relu,

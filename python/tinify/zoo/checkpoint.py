@@ -1,22 +1,21 @@
-"""Loading and saving checkpoints: any CompressAI-compatible file, architecture inferred.
+"""Loading checkpoints: any CompressAI-compatible file, its architecture inferred from its keys.
 
-Nothing here runs code from a file: every load is ``torch.load(..., weights_only=True)``.
+Nothing here runs code from a file: every file is read with ``torch.load(...,
+weights_only=True)``. Downloads are ``tinify.zoo.download``'s; writing checkpoints (export,
+``tinify update``) is ``tinify.zoo.export``'s.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import pickle
 import re
-import urllib.error
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tinify.files import atomic_write
 from tinify.zoo._tables import ARCHITECTURES
+from tinify.zoo.download import fetch_state_dict, is_url
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -27,21 +26,16 @@ __all__ = [
     "architecture_of",
     "architecture_of_class",
     "canonical_architecture",
-    "export_checkpoint",
     "infer_architecture",
     "load_checkpoint",
     "load_state_dict",
     "model_from_state_dict",
     "normalize_state_dict",
-    "update_checkpoint",
 ]
 
 # Keys under which training scripts store the model's state_dict: CompressAI's examples
 # ("state_dict"), its eval_model ("network", "model_state_dict"), tinify.train ("model").
 _WRAPPERS = ("state_dict", "network", "model_state_dict", "model")
-
-_FILE_SUFFIXES = (".pth.tar", ".pth", ".pt", ".tar", ".ckpt")
-_HASH_SUFFIX = re.compile(r"-[0-9a-f]{8}$")
 
 
 def canonical_architecture(arch: str) -> str:
@@ -304,57 +298,9 @@ def model_from_state_dict(
     return model.eval()
 
 
-def _is_url(path_or_url: Any) -> bool:
-    return isinstance(path_or_url, str) and path_or_url.startswith(("http://", "https://"))
-
-
-def _offline_hint(url: str) -> str:
-    import torch.hub
-
-    cache = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
-    return (
-        f"download {url} elsewhere and pass the file: tinify.zoo.load_checkpoint(PATH) or "
-        f"--checkpoint PATH (or place it at {cache}, torch.hub's cache)"
-    )
-
-
-def fetch_state_dict(url: str, *, progress: bool = True, map_location: Any = "cpu") -> Any:
-    """The contents of the checkpoint at ``url``, through torch.hub's cache, its sha256
-    prefix (the ``-<8 hex>`` of its name) checked on download.
-
-    Raises:
-        OSError: if the file cannot be downloaded (the message names the URL and how to pass
-            a local file instead).
-        ValueError: if the download does not match its hash or is not a checkpoint.
-    """
-    import inspect
-
-    import torch.hub
-
-    kwargs: dict[str, Any] = {
-        "progress": progress,
-        "check_hash": True,
-        "map_location": map_location,
-    }
-    if "weights_only" in inspect.signature(torch.hub.load_state_dict_from_url).parameters:
-        kwargs["weights_only"] = True
-    try:
-        return torch.hub.load_state_dict_from_url(url, **kwargs)
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", None) or err
-        raise OSError(f"cannot download {url} ({reason}); {_offline_hint(url)}") from None
-    except RuntimeError as err:
-        if "hash" in str(err):
-            raise ValueError(
-                f"the download of {url} does not match its sha256 prefix ({err}); "
-                "a proxy or a truncated transfer may have altered it"
-            ) from None
-        raise ValueError(f"{url} is not a loadable checkpoint: {err}") from None
-    except pickle.UnpicklingError as err:
-        raise ValueError(f"{url} is not a weights-only checkpoint: {err}") from None
-
-
-def _read(path: Path, map_location: Any) -> Any:
+def read_file(path: Path, map_location: Any) -> Any:
+    """The contents of the checkpoint file ``path``, read weights-only (ValueError if it is not
+    one, or holds more than tensors and plain containers)."""
     import torch
 
     if not path.is_file():
@@ -403,98 +349,14 @@ def load_checkpoint(
     """
     import torch
 
-    if _is_url(path_or_url):
+    if is_url(path_or_url):
         contents = fetch_state_dict(str(path_or_url), map_location=map_location)
         source = str(path_or_url)
     else:
         path = Path(path_or_url)
-        contents = _read(path, map_location)
+        contents = read_file(path, map_location)
         source = str(path)
     model = model_from_state_dict(contents, arch, source=source)
     if isinstance(map_location, str | torch.device):
         model.to(map_location)
     return model
-
-
-def export_checkpoint(model: Any, directory: str | os.PathLike[str], name: str) -> Path:
-    """Saves ``model``'s state_dict as ``DIRECTORY/NAME-<sha256[:8]>.pth.tar``, the layout
-    torch.hub expects (its hash check reads the 8 hex digits), written atomically.
-
-    Args:
-        model: a model (its ``state_dict()`` is saved, on the CPU) or a state_dict.
-        directory: where to write (created if missing).
-        name: the file name's stem; a trailing ``.pth.tar`` is dropped.
-
-    Returns:
-        The path written.
-
-    Raises:
-        ValueError: if ``name`` is empty or holds a path separator.
-    """
-    import torch
-
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
-    for suffix in _FILE_SUFFIXES:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    if not name or "/" in name or os.sep in name or name in (".", ".."):
-        raise ValueError(f"invalid checkpoint name {name!r}: a file name stem, without directories")
-    state = model.state_dict() if hasattr(model, "state_dict") else dict(model)
-    state = {k: v.detach().cpu() for k, v in state.items()}
-    # The name holds the digest of the bytes, so they are made before the file is written.
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    data = buffer.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    return atomic_write(Path(directory) / f"{name}-{digest[:8]}.pth.tar", lambda f: f.write(data))
-
-
-def _stem(path: Path) -> str:
-    name = path.name
-    for suffix in _FILE_SUFFIXES:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return _HASH_SUFFIX.sub("", name) or "model"
-
-
-def update_checkpoint(
-    path: str | os.PathLike[str],
-    arch: str | None = None,
-    *,
-    directory: str | os.PathLike[str] | None = None,
-    name: str | None = None,
-    update: bool = True,
-) -> Path:
-    """Rebuilds a checkpoint's CDF tables and saves it in torch.hub's layout: the library side
-    of ``tinify update`` (CompressAI's ``update_model``).
-
-    Loads ``path`` (:func:`load_checkpoint`), runs ``update(force=True)`` and writes
-    ``DIRECTORY/NAME-<sha256[:8]>.pth.tar`` (:func:`export_checkpoint`).
-
-    Args:
-        path: the checkpoint (a training checkpoint is fine).
-        arch: its architecture, if the keys do not tell.
-        directory: where to write; default: the checkpoint's directory.
-        name: the new file's stem; default: the checkpoint's, less any hash suffix.
-        update: False saves the tables as they are (CompressAI's ``--no-update``).
-
-    Returns:
-        The path written.
-
-    Raises:
-        FileNotFoundError, ValueError: as :func:`load_checkpoint`.
-    """
-    path = Path(path)
-    if update:
-        model = load_checkpoint(path, arch)
-        model.update(force=True)
-    else:
-        model = model_from_state_dict(
-            _read(path, "cpu"), arch, source=str(path), build_tables=False
-        )
-    return export_checkpoint(
-        model, path.parent if directory is None else directory, name or _stem(path)
-    )

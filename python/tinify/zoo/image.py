@@ -6,12 +6,8 @@ import numbers
 from typing import TYPE_CHECKING, Any
 
 from tinify.zoo._tables import ARCHITECTURES, CONFIGS, METRICS, QUALITIES, URLS
-from tinify.zoo.checkpoint import (
-    _model_class,
-    canonical_architecture,
-    fetch_state_dict,
-    model_from_state_dict,
-)
+from tinify.zoo.checkpoint import _model_class, canonical_architecture, model_from_state_dict
+from tinify.zoo.download import fetch_state_dict
 
 if TYPE_CHECKING:
     from tinify.models import CompressionModel

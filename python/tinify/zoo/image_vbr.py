@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tinify.zoo._tables import VBR_ARCHITECTURES, VBR_CONFIGS, VBR_URLS
-from tinify.zoo.checkpoint import _model_class, fetch_state_dict, model_from_state_dict
+from tinify.zoo.checkpoint import _model_class, model_from_state_dict
+from tinify.zoo.download import fetch_state_dict
 
 if TYPE_CHECKING:
     from tinify.models import CompressionModel
