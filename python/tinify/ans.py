@@ -6,12 +6,11 @@ Arguments may be Python lists, numpy arrays or CPU torch tensors; they are conve
 contiguous ``int32`` arrays in one vectorised step and coded by :mod:`tinify._core` with the
 GIL released.
 
-A CDF table given as ``(cdfs, cdfs_sizes, offsets)`` is validated on every call, which costs
-one pass over the table. Code that calls a coder many times with one table (CompressAI's
-raster-scan loop calls ``decode_stream`` once per latent position) pays it once: each coder
-object keeps the last table it validated and reuses it while the same objects with the same
-contents come back, and :func:`cdf_tables` makes a validated :class:`CdfTables` that every
-function accepts in place of the three arguments.
+This module is the CompressAI-compatible façade of the coder, nothing more: a CDF table given
+as ``(cdfs, cdfs_sizes, offsets)`` is converted and validated on every call, as CompressAI's
+coders do. Code that calls a coder many times with one table validates it once with
+:func:`cdf_tables` and passes the :class:`CdfTables` in place of the three arguments; tinify's
+entropy models keep theirs, built at ``update()``.
 
 Example:
     >>> from tinify.ans import RansDecoder, RansEncoder, pmf_to_quantized_cdf
@@ -139,83 +138,6 @@ def cdf_tables(
     )
 
 
-class _LastTable:
-    """The last table a coder object validated, reused while the same objects come back with
-    the same contents.
-
-    A table is recognised by the identity of its three arguments and checked by content
-    against a private copy, so that a table changed in place is validated anew. The check
-    compares in C (lists item by item, arrays and tensors at once) and costs a small fraction
-    of converting and validating the table again.
-    """
-
-    __slots__ = ("_arguments", "_copies", "_tables")
-
-    def __init__(self) -> None:
-        self._arguments: tuple[Any, ...] = ()
-        self._copies: tuple[Any, ...] = ()
-        self._tables: CdfTables | None = None
-
-    def get(self, cdfs: Any, cdfs_sizes: Any, offsets: Any) -> CdfTables:
-        if isinstance(cdfs, CdfTables):
-            return cdf_tables(cdfs, cdfs_sizes, offsets)
-        arguments = (cdfs, cdfs_sizes, offsets)
-        if (
-            self._tables is not None
-            and all(a is b for a, b in zip(arguments, self._arguments, strict=True))
-            and all(_same(a, c) for a, c in zip(arguments, self._copies, strict=True))
-        ):
-            return self._tables
-        tables = cdf_tables(cdfs, cdfs_sizes, offsets)
-        copies = tuple(_copy(a) for a in arguments)
-        if all(c is not None for c in copies):
-            self._arguments, self._copies, self._tables = arguments, copies, tables
-        return tables
-
-
-_SCALARS = (int, np.integer)
-
-
-def _copy(value: Any) -> Any:
-    """A private copy of a table argument to compare it with later, or None when it is not
-    of a kind whose contents can be compared cheaply."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if type(value) in (list, tuple):
-        items = []
-        for item in value:
-            if type(item) is list or type(item) is tuple:
-                if not all(isinstance(v, _SCALARS) for v in item):
-                    return None
-                items.append(list(item))
-            elif isinstance(item, _SCALARS):
-                items.append(item)
-            else:
-                return None
-        return items
-    return None
-
-
-def _same(value: Any, copy: Any) -> bool:
-    if isinstance(copy, np.ndarray):
-        return (
-            value.shape == copy.shape and value.dtype == copy.dtype and np.array_equal(value, copy)
-        )
-    if isinstance(copy, torch.Tensor):
-        return value.shape == copy.shape and value.dtype == copy.dtype and torch.equal(value, copy)
-    # Lists or tuples of ints or of rows of ints, copied as lists of lists: a list of lists
-    # compares at once; tuples compare once converted. Rows changed into other kinds (arrays)
-    # may refuse to compare: the table is then validated anew.
-    try:
-        if value == copy:
-            return True
-        return [list(v) if type(v) in (list, tuple) else v for v in value] == copy
-    except (TypeError, ValueError):
-        return False
-
-
 def _like(values: np.ndarray, template: Any) -> Any:
     """Returns decoded values in the container kind of ``template`` (the caller's indexes)."""
     if isinstance(template, torch.Tensor):
@@ -317,9 +239,6 @@ def scale_indexes(
 class RansEncoder:
     """Encodes symbols into one rANS stream per call (CompressAI's ``RansEncoder``)."""
 
-    def __init__(self) -> None:
-        self._table = _LastTable()
-
     def encode_with_indexes(
         self,
         symbols: IntArrayLike,
@@ -337,7 +256,7 @@ class RansEncoder:
         return _core.encode_with_indexes(
             as_int32("symbols", symbols),
             as_int32("indexes", indexes),
-            self._table.get(cdfs, cdfs_sizes, offsets),
+            cdf_tables(cdfs, cdfs_sizes, offsets),
         )
 
 
@@ -350,7 +269,6 @@ class BufferedRansEncoder:
 
     def __init__(self) -> None:
         self._inner = _core.BufferedRansEncoder()
-        self._table = _LastTable()
 
     def encode_with_indexes(
         self,
@@ -364,7 +282,7 @@ class BufferedRansEncoder:
         self._inner.encode_with_indexes(
             as_int32("symbols", symbols),
             as_int32("indexes", indexes),
-            self._table.get(cdfs, cdfs_sizes, offsets),
+            cdf_tables(cdfs, cdfs_sizes, offsets),
         )
 
     def flush(self) -> bytes:
@@ -382,7 +300,6 @@ class RansDecoder:
 
     def __init__(self) -> None:
         self._inner = _core.RansDecoder()
-        self._table = _LastTable()
 
     def decode_with_indexes(
         self,
@@ -398,7 +315,7 @@ class RansDecoder:
         values = _core.decode_with_indexes(
             bytes(encoded),
             as_int32("indexes", indexes),
-            self._table.get(cdfs, cdfs_sizes, offsets),
+            cdf_tables(cdfs, cdfs_sizes, offsets),
         )
         return _like(values, indexes)
 
@@ -415,12 +332,11 @@ class RansDecoder:
     ) -> Any:
         """Decodes the next ``len(indexes)`` symbols of the stream set by :meth:`set_stream`.
 
-        The table is validated on the first call and reused while the same, unchanged
-        objects (or a :class:`CdfTables`) come back, so a call per latent position costs
-        what its symbols cost.
+        Pass a :class:`CdfTables` (:func:`cdf_tables`) when calling once per latent position:
+        three table arguments are converted and validated on every call.
         """
         values = self._inner.decode_stream(
-            as_int32("indexes", indexes), self._table.get(cdfs, cdfs_sizes, offsets)
+            as_int32("indexes", indexes), cdf_tables(cdfs, cdfs_sizes, offsets)
         )
         return _like(values, indexes)
 

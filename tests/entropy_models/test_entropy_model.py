@@ -248,3 +248,25 @@ def test_pmf_to_quantized_cdf_tensor_helper_equals_compressai():
         theirs = cai_pmf_to_quantized_cdf(pmf, 16)
         assert ours.dtype == theirs.dtype == torch.int32
         assert torch.equal(ours, theirs)
+
+
+def test_update_prepares_the_coding_tables_once_and_loading_or_assigning_drops_them():
+    gc = GaussianConditional(None)
+    gc.update_scale_table(get_scale_table())
+    prepared = gc.coding_tables()
+    assert gc.coding_tables() is prepared  # built by update(), kept
+    scales = torch.rand(1, 4, 3, 3) * 10
+    indexes = gc.index_array(scales)
+    assert isinstance(indexes, np.ndarray) and indexes.dtype == np.int32
+
+    other = GaussianConditional(None)
+    other.update_scale_table(get_scale_table(0.2))  # same table size: no resizing
+    gc.load_state_dict(other.state_dict())
+    assert gc.coding_tables() is not prepared
+    assert gc.coding_tables().shape == tuple(other.quantized_cdf.shape)
+    np.testing.assert_array_equal(gc.index_array(scales), other.index_array(scales))
+
+    before = gc.coding_tables()
+    gc.update_scale_table(get_scale_table(), force=True)
+    assert gc.coding_tables() is not before
+    np.testing.assert_array_equal(gc.index_array(scales), indexes)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from tinify import ans
+from tinify.ans import CdfTables
 from tinify.limits import max_elements
 from tinify.ops import LowerBound
 
@@ -21,6 +22,11 @@ QUANTIZE_MODES = ("noise", "dequantize", "symbols")
 #: is an optional external package with another bitstream; tinify codes rANS only.
 ENTROPY_CODERS = ("ans",)
 
+#: The buffers the CDF tables are stored in (CompressAI's names).
+_TABLE_BUFFERS = ("_quantized_cdf", "_cdf_length", "_offset")
+#: Instance attributes holding state prepared from the buffers (never saved or copied).
+_PREPARED_STATE = ("_prepared_tables", "_prepared_scales")
+
 
 class EntropyModel(nn.Module):
     """Base class of entropy models: a probability model of quantized latents, and its coder.
@@ -29,6 +35,10 @@ class EntropyModel(nn.Module):
     ``_offset``, filled by the subclass's ``update()``) and codes a batch of tensors with them,
     one byte string per batch element, through :mod:`tinify.ans`. The tables use CompressAI's
     layout, so the buffers of a CompressAI checkpoint load unchanged and code the same bytes.
+
+    The coder's validated form of the tables (a :class:`tinify.ans.CdfTables`) is built once,
+    by ``update()`` or at the first coding call after a ``load_state_dict``, and kept on the
+    module: assigning one of the three buffers or loading a state_dict drops it.
 
     Args:
         likelihood_bound: lower bound applied to likelihoods in ``forward`` (0 disables it),
@@ -41,6 +51,10 @@ class EntropyModel(nn.Module):
     _offset: Tensor
     _quantized_cdf: Tensor
     _cdf_length: Tensor
+
+    #: Attributes whose assignment invalidates the prepared coding state (subclasses add the
+    #: buffers their own prepared state is built from).
+    _PREPARED_FROM: tuple[str, ...] = _TABLE_BUFFERS
 
     def __init__(
         self,
@@ -137,13 +151,46 @@ class EntropyModel(nn.Module):
                 f"{self.entropy_coder_precision} bits"
             )
 
-    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._PREPARED_FROM:
+            self._drop_prepared()
+        super().__setattr__(name, value)
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        # Loading copies into the buffers in place: the prepared state no longer describes them.
+        self._drop_prepared()
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies and pickles carry the buffers; the prepared state is rebuilt from them.
+        state = dict(super().__getstate__())
+        for key in _PREPARED_STATE:
+            state.pop(key, None)
+        return state
+
+    def _drop_prepared(self) -> None:
+        """Forgets the state prepared from the tables; the next coding call rebuilds it."""
+        for key in _PREPARED_STATE:
+            self.__dict__.pop(key, None)
+
+    def _prepare_tables(self) -> CdfTables:
+        """Validates the CDF buffers into the coder's :class:`~tinify.ans.CdfTables` and keeps
+        it (called by ``update()``; after a ``load_state_dict``, by the first coding call)."""
         self._check_tables()
-        return (
-            self._quantized_cdf.detach().cpu().numpy(),
-            self._cdf_length.detach().cpu().numpy(),
-            self._offset.detach().cpu().numpy(),
-        )
+        tables = ans.cdf_tables(self._quantized_cdf, self._cdf_length, self._offset)
+        self.__dict__["_prepared_tables"] = tables
+        return tables
+
+    def coding_tables(self) -> CdfTables:
+        """The CDF tables in the coder's validated form, built once and kept until the
+        buffers change."""
+        tables = self.__dict__.get("_prepared_tables")
+        return tables if tables is not None else self._prepare_tables()
+
+    def _tables(self) -> tuple[CdfTables]:
+        """``(coding_tables(),)``: what the coders of :mod:`tinify.ans` take in place of
+        ``(cdfs, cdfs_sizes, offsets)``."""
+        return (self.coding_tables(),)
 
     def compress(self, inputs: Tensor, indexes: Tensor, means: Tensor | None = None) -> list[bytes]:
         """Codes each batch element of ``inputs`` into one byte string.
@@ -153,24 +200,25 @@ class EntropyModel(nn.Module):
 
         Args:
             inputs: ``(N, C, *)`` values, at least 2-D.
-            indexes: int tensor of ``inputs``' shape: the CDF row of each value.
+            indexes: int tensor (or int32 numpy array) of ``inputs``' shape: the CDF row of
+                each value.
             means: optional centers, broadcastable to ``inputs``.
         """
         if inputs.dim() < 2:
             raise ValueError(
                 f"`inputs` must be at least 2-D (N, C, ...), got shape {tuple(inputs.shape)}"
             )
-        if inputs.shape != indexes.shape:
+        if tuple(inputs.shape) != tuple(indexes.shape):
             raise ValueError(
                 f"`inputs` and `indexes` must have the same shape, got {tuple(inputs.shape)} and "
                 f"{tuple(indexes.shape)}"
             )
-        tables = self._tables()
+        tables = self.coding_tables()
         symbols = self.quantize(
             inputs.detach(), "symbols", None if means is None else means.detach()
         )
         n = inputs.size(0)
-        return ans.encode_batch(symbols.reshape(n, -1), indexes.reshape(n, -1), *tables)
+        return ans.encode_batch(symbols.reshape(n, -1), indexes.reshape(n, -1), tables)
 
     def decompress(
         self,
@@ -208,10 +256,11 @@ class EntropyModel(nn.Module):
                 f"`means` of shape {tuple(means.shape)} does not fit `indexes` of shape "
                 f"{tuple(indexes.shape)}"
             )
-        tables = self._tables()
+        tables = self.coding_tables()
         n = indexes.size(0)
-        values = ans.decode_batch(strings, indexes.reshape(n, -1), *tables)
-        outputs = torch.from_numpy(values).reshape(indexes.shape).to(indexes.device)
+        values = ans.decode_batch(strings, indexes.reshape(n, -1), tables)
+        device = means.device if means is not None else indexes.device
+        outputs = torch.from_numpy(values).reshape(indexes.shape).to(device)
         return self.dequantize(outputs, means, dtype)
 
     def _quantized_cdfs(
@@ -224,6 +273,10 @@ class EntropyModel(nn.Module):
         )
         device = pmf.device
         return torch.from_numpy(cdfs).to(device), torch.from_numpy(lengths).to(device)
+
+    def _tables_updated(self) -> None:
+        """Called by ``update()`` once the buffers hold new tables: prepares them for coding."""
+        self._prepare_tables()
 
 
 def _fits(means: torch.Size, indexes: torch.Size) -> bool:

@@ -175,6 +175,7 @@ class EntropyBottleneck(EntropyModel):
 
         self._offset = -minima
         self._quantized_cdf, self._cdf_length = self._quantized_cdfs(pmf, tail_mass, pmf_length)
+        self._tables_updated()
         return True
 
     @torch.no_grad()

@@ -332,6 +332,7 @@ class EntropyBottleneckVbr(EntropyBottleneck, EntropyModelVbr):
 
         self._offset = -minima
         self._quantized_cdf, self._cdf_length = self._quantized_cdfs(pmf, tail_mass, pmf_length)
+        self._tables_updated()
         return True
 
     def compress(self, x: Tensor, qs: Step | None = None) -> list[bytes]:  # type: ignore[override]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -32,7 +33,9 @@ class GaussianConditional(EntropyModel):
     log-spaced from 0.11 to 256), one CDF row each: :meth:`build_indexes` picks the first
     table entry at least as large as the scale.
 
-    Buffer names are CompressAI's (``scale_table``, ``scale_bound``, the CDF buffers).
+    Buffer names are CompressAI's (``scale_table``, ``scale_bound``, the CDF buffers). The
+    scale table's float32 copy that index selection reads is prepared with the CDF tables (see
+    :class:`~tinify.entropy_models.EntropyModel`).
 
     Args:
         scale_table: increasing positive scales, or ``None`` to set them later with
@@ -41,6 +44,8 @@ class GaussianConditional(EntropyModel):
         tail_mass: probability mass outside each CDF row, coded by escape, in (0, 1).
         **kwargs: :class:`EntropyModel` arguments.
     """
+
+    _PREPARED_FROM = (*EntropyModel._PREPARED_FROM, "scale_table", "lower_bound_scale")
 
     def __init__(
         self,
@@ -138,6 +143,7 @@ class GaussianConditional(EntropyModel):
 
         self._offset = -pmf_center
         self._quantized_cdf, self._cdf_length = self._quantized_cdfs(pmf, tail_mass, pmf_length)
+        self._tables_updated()
 
     def _likelihood(self, inputs: Tensor, scales: Tensor, means: Tensor | None = None) -> Tensor:
         values = torch.abs(inputs - means if means is not None else inputs)
@@ -170,14 +176,45 @@ class GaussianConditional(EntropyModel):
         Selected by the Rust core, the one owner of this rule, which the autoregressive loop
         applies too; comparisons are exact for float32 and float64 scales, as CompressAI's.
         """
-        if self.scale_table.numel() == 0:
-            raise ValueError(
-                "GaussianConditional has no scale table: call update_scale_table() first"
-            )
-        indexes = ans.scale_indexes(
-            scales.detach(), self.scale_table, float(self.lower_bound_scale.bound)
-        )
-        return torch.from_numpy(indexes).to(scales.device)
+        return torch.from_numpy(self.index_array(scales)).to(scales.device)
+
+    def index_array(self, scales: Tensor) -> np.ndarray:
+        """:meth:`build_indexes` as the int32 numpy array the coder reads, on the host: the
+        coding path keeps indexes there rather than sending them to the scales' device and
+        back."""
+        table, bound = self._index_table()
+        return ans.scale_indexes(scales.detach(), table, bound)
+
+    def _index_table(self) -> tuple[np.ndarray, float]:
+        """The scale table as float32 numpy and the scale bound, kept until they change (read
+        lazily: ``lower_bound_scale.bound`` is loaded after this module's own buffers)."""
+        prepared = self.__dict__.get("_prepared_scales")
+        if prepared is None:
+            if self.scale_table.numel() == 0:
+                raise ValueError(
+                    "GaussianConditional has no scale table: call update_scale_table() first"
+                )
+            table = np.ascontiguousarray(self.scale_table.detach().cpu().numpy(), dtype=np.float32)
+            prepared = (table, float(self.lower_bound_scale.bound))
+            self.__dict__["_prepared_scales"] = prepared
+        return prepared
+
+    def compress_with_scales(
+        self, inputs: Tensor, scales: Tensor, means: Tensor | None = None
+    ) -> list[bytes]:
+        """:meth:`compress` with each value's CDF row selected from ``scales``."""
+        return self.compress(inputs, self.index_array(scales), means)  # type: ignore[arg-type]
+
+    def decompress_with_scales(
+        self,
+        strings: Sequence[bytes],
+        scales: Tensor,
+        dtype: torch.dtype = torch.float,
+        means: Tensor | None = None,
+    ) -> Tensor:
+        """:meth:`decompress` with each value's CDF row selected from ``scales``."""
+        indexes = torch.from_numpy(self.index_array(scales))
+        return self.decompress(strings, indexes, dtype, means)
 
 
 def _ragged_arange(counts: Tensor) -> tuple[Tensor, Tensor]:

@@ -114,8 +114,7 @@ class GaussianConditionalLatentCodec(LatentCodec):
 
     def compress(self, y: Tensor, ctx_params: Tensor) -> LatentCompressOutput:
         scales_hat, means_hat = self._chunk(self.entropy_parameters(ctx_params))
-        indexes = self.gaussian_conditional.build_indexes(scales_hat)  # type: ignore[arg-type]
-        y_strings = self.gaussian_conditional.compress(y, indexes, means_hat)
+        y_strings = self.gaussian_conditional.compress_with_scales(y, scales_hat, means_hat)
         # Coding is lossless: the decoder gets exactly the symbols, so y_hat is computed
         # directly, as decompress will (symbols cast, plus the means).
         symbols = self.gaussian_conditional.quantize(y, "symbols", means_hat)
@@ -134,20 +133,19 @@ class GaussianConditionalLatentCodec(LatentCodec):
         # A checkerboard step of a one-position latent is empty: sizes of 0 are legitimate.
         shape = check_latent_size(shape, what="shape", minimum=0, strings=y_strings)
         scales_hat, means_hat = self._chunk(self.entropy_parameters(ctx_params))
-        indexes = self.gaussian_conditional.build_indexes(scales_hat)  # type: ignore[arg-type]
-        if tuple(indexes.shape[2:]) != tuple(shape):
+        if tuple(scales_hat.shape[2:]) != tuple(shape):
             raise ValueError(
-                f"the parameters give a latent of spatial shape {tuple(indexes.shape[2:])}, "
+                f"the parameters give a latent of spatial shape {tuple(scales_hat.shape[2:])}, "
                 f"but the stream's shape is {tuple(shape)}"
             )
-        y_hat = self.gaussian_conditional.decompress(
-            y_strings, indexes, ctx_params.dtype, means_hat
+        y_hat = self.gaussian_conditional.decompress_with_scales(
+            y_strings, scales_hat, ctx_params.dtype, means_hat
         )
         return {"y_hat": y_hat}
 
-    def _chunk(self, params: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        """Splits the output of ``entropy_parameters`` into ``(scales, means)``; the one
-        missing from ``chunks`` is ``None``."""
+    def _chunk(self, params: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Splits the output of ``entropy_parameters`` into ``(scales, means)``; ``means`` is
+        ``None`` when ``chunks`` has none."""
         if self.chunks == ("scales",):
             return params, None
         first, second = params.chunk(2, 1)

@@ -429,8 +429,7 @@ class ScaleHyperprior(_ImageCodec):
                 f"{scales_hat.size(2)}x{scales_hat.size(3)} from the hyper-latent; pad images "
                 f"to a multiple of {self.downsampling_factor} (tinify.ops.compute_padding)"
             )
-        indexes = self.gaussian_conditional.build_indexes(scales_hat)
-        y_strings = self.gaussian_conditional.compress(y, indexes, means=means_hat)
+        y_strings = self.gaussian_conditional.compress_with_scales(y, scales_hat, means_hat)
         return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
 
     def decompress(self, strings: Strings, shape: Sequence[int]) -> DecompressOutput:
@@ -438,8 +437,9 @@ class ScaleHyperprior(_ImageCodec):
         y_strings, z_strings = self._unpack(strings, 2, shape)
         z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
         scales_hat, means_hat = self._gaussian_params(z_hat)
-        indexes = self.gaussian_conditional.build_indexes(scales_hat)
-        y_hat = self.gaussian_conditional.decompress(y_strings, indexes, z_hat.dtype, means_hat)
+        y_hat = self.gaussian_conditional.decompress_with_scales(
+            y_strings, scales_hat, z_hat.dtype, means_hat
+        )
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
 
 
