@@ -11,7 +11,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from tinify.autoregressive import TorchRasterScanCoder, _wavefronts, check_context_prediction
+from tinify.autoregressive import TorchRasterScanCoder, check_context_prediction
+from tinify.autoregressive.torch_coder import wavefronts
 from tinify.entropy_models import EntropyBottleneckVbr
 from tinify.models.base import get_scale_table
 from tinify.models.google import (
@@ -587,7 +588,7 @@ class JointAutoregressiveHierarchicalPriorsVbr(
         y_hat = y.new_zeros(n, m, height + 2 * pad, width + 2 * pad)
         likelihoods = y.new_zeros(n, m, height, width)
         taps = torch.arange(k, device=y.device)
-        for rows, cols in _wavefronts(height, width, pad + 1):
+        for rows, cols in wavefronts(height, width, pad + 1):
             rows, cols = rows.to(y.device), cols.to(y.device)
             count = rows.numel()
             r = (rows[:, None] + taps)[:, :, None]
