@@ -3,8 +3,9 @@
 A decoder's ``shape`` argument and a file's header come from outside. Every ``decompress``
 path checks them here, with one rule, so that a few hostile bytes cannot make tinify allocate
 gigabytes: each side is an int in ``[1, MAX_SIDE]``, and a latent holds at most
-:func:`max_elements` values for the bytes it is decoded from. Pure Python (no torch), so the
-file reader shares the constants.
+:func:`max_elements` values for the bytes it is decoded from; likewise an image decoded from a
+``.tfy`` file holds at most :func:`max_elements` pixels for the file's bytes
+(:func:`check_image_pixels`). Pure Python (no torch), so the file reader shares the constants.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "MAX_IMAGE_PIXELS",
     "MAX_IMAGE_SIDE",
     "MAX_SIDE",
+    "check_image_pixels",
     "check_latent_size",
     "max_elements",
 ]
@@ -47,7 +49,30 @@ def max_elements(strings: Any) -> int:
     Args:
         strings: bytes, or (nested) lists of bytes; their total length counts.
     """
-    return max(MAX_ELEMENTS_FLOOR, ELEMENTS_PER_BYTE * _total_bytes(strings))
+    return _allowed(_total_bytes(strings))
+
+
+def _allowed(size: int) -> int:
+    return max(MAX_ELEMENTS_FLOOR, ELEMENTS_PER_BYTE * size)
+
+
+def check_image_pixels(
+    height: int, width: int, padded_size: tuple[int, int], file_bytes: int
+) -> None:
+    """Checks that a ``.tfy`` file of ``file_bytes`` bytes may decode to an image of
+    ``padded_size`` pixels (the recorded ``height x width`` padded to the model's multiple):
+    at most :func:`max_elements` of the file, so a small file cannot make the decoder
+    synthesize a huge image.
+
+    Raises:
+        ValueError: the header claims more pixels than the file's size allows.
+    """
+    limit = _allowed(file_bytes)
+    if padded_size[0] * padded_size[1] > limit:
+        raise ValueError(
+            f"a {file_bytes}-byte file cannot hold a {height}x{width} image (at most "
+            f"{limit} pixels): the header is corrupt"
+        )
 
 
 def check_latent_size(

@@ -24,13 +24,9 @@ from tinify.image import (
     padding_multiple,
 )
 from tinify.latent_codecs.base import plain_shape
+from tinify.limits import check_image_pixels
 
 __all__ = ["compress", "decompress"]
-
-#: Beyond this many pixels, a file must hold at least one byte per ``PIXELS_PER_BYTE``
-#: padded pixels: a small file cannot make the decoder synthesize a huge image.
-PIXELS_FLOOR = 2**22
-PIXELS_PER_BYTE = 2**16
 
 
 def compress(
@@ -91,7 +87,7 @@ def decompress(
             strings do not decode.
     """
     header, strings = tfy.decode(data)
-    _check_payload_size(header, strings, len(data))
+    check_image_pixels(header.height, header.width, header.padded_size, len(data))
     net = decoder_model(header, model, checkpoint)
     x_hat = decompress_loaded(net, header, strings)
     alpha = None
@@ -163,13 +159,3 @@ def decompress_loaded(net: nn.Module, header: tfy.TfyHeader, strings: tfy.String
             f"(1, 3, {padded[0]}, {padded[1]})"
         )
     return crop(x_hat, (header.height, header.width))
-
-
-def _check_payload_size(header: tfy.TfyHeader, strings: tfy.Strings, size: int) -> None:
-    ph, pw = header.padded_size
-    limit = max(PIXELS_FLOOR, PIXELS_PER_BYTE * size)
-    if ph * pw > limit:
-        raise ValueError(
-            f"a {size}-byte file cannot hold a {header.height}x{header.width} image (at most "
-            f"{limit} pixels): the header is corrupt"
-        )
