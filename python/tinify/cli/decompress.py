@@ -45,8 +45,6 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinify import tfy
-
     suffix = "." + args.format.lower().lstrip(".")
     jobs = plan(args.files, (".tfy",), args.output, suffix, force=args.force)
     model = args.model
@@ -56,13 +54,10 @@ def run(args: argparse.Namespace) -> int:
         model = zoo.load_checkpoint(args.checkpoint, args.model)
 
     def work(job):  # type: ignore[no-untyped-def]
-        # The container is checked (CRC, lengths, limits) by the pure-Python reader first, so a
-        # corrupt file fails at once, before torch is imported.
-        with open(job.src, "rb") as f:
-            tfy.decode(f.read())
-        from tinify import codec
+        # decompress_file checks the container before it imports torch (tinify.codec.container).
+        from tinify.codec import decompress_file
 
-        return codec.decompress_file(job.src, job.dst, model=model, overwrite=args.force)
+        return decompress_file(job.src, job.dst, model=model, overwrite=args.force)
 
     def describe(job, report):  # type: ignore[no-untyped-def]
         return (

@@ -22,15 +22,23 @@ The package's modules, one concept each:
   CompressAI's published weights, a checkpoint, a model object), and the cache of those built.
 - ``tinify.codec.identity``: what names a model in a header: its architecture and weights
   digest.
+
+The file functions and reports import without torch, which the model code loads on first use
+(after a ``.tfy`` file has passed its checks, ``tinify.codec.container``).
 """
 
 from __future__ import annotations
 
-from tinify.codec.coding import compress, decompress
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tinify.codec.files import compress_file, decompress_file
-from tinify.codec.identity import architecture_of, weights_digest
 from tinify.codec.reports import CompressReport, DecompressReport
-from tinify.codec.resolve import PRETRAINED_NAME
+
+if TYPE_CHECKING:
+    from tinify.codec.coding import compress, decompress
+    from tinify.codec.identity import architecture_of, weights_digest
+    from tinify.codec.resolve import PRETRAINED_NAME
 
 __all__ = [
     "PRETRAINED_NAME",
@@ -43,3 +51,25 @@ __all__ = [
     "decompress_file",
     "weights_digest",
 ]
+
+# Names whose modules import torch, loaded on first access.
+_LAZY = {
+    "PRETRAINED_NAME": "tinify.codec.resolve",
+    "architecture_of": "tinify.codec.identity",
+    "compress": "tinify.codec.coding",
+    "decompress": "tinify.codec.coding",
+    "weights_digest": "tinify.codec.identity",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tinify.codec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from tinify import tfy
+from tinify.codec.container import read_container
 from tinify.codec.identity import Identity, weights_digest
 from tinify.codec.resolve import decoder_model, encoder_model
 from tinify.image import (
@@ -24,7 +25,6 @@ from tinify.image import (
     padding_multiple,
 )
 from tinify.latent_codecs.base import plain_shape
-from tinify.limits import check_image_pixels
 
 __all__ = ["compress", "decompress"]
 
@@ -60,7 +60,7 @@ def compress(
     """
     net, identity = encoder_model(model, quality, metric, checkpoint)
     x, info = load_image(image)
-    return compress_loaded(net, identity, x, info)
+    return compress_loaded(net, identity, x, info)[0]
 
 
 def decompress(
@@ -86,8 +86,20 @@ def decompress(
         ValueError: the model given (or rebuilt) is not the one the header names, or the
             strings do not decode.
     """
-    header, strings = tfy.decode(data)
-    check_image_pixels(header.height, header.width, header.padded_size, len(data))
+    header, strings = read_container(data)
+    return decompress_parsed(header, strings, model=model, checkpoint=checkpoint, output=output)
+
+
+def decompress_parsed(
+    header: tfy.TfyHeader,
+    strings: tfy.Strings,
+    *,
+    model: str | nn.Module | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    output: str = "pil",
+) -> Any:
+    """:func:`decompress` of a file already read by
+    ``tinify.codec.container.read_container`` (arguments as there)."""
     net = decoder_model(header, model, checkpoint)
     x_hat = decompress_loaded(net, header, strings)
     alpha = None
@@ -122,8 +134,11 @@ def _rate_kwargs(net: nn.Module, quality: int | None) -> dict[str, int]:
     return {"rate": quality - 1}
 
 
-def compress_loaded(net: nn.Module, identity: Identity, x: Tensor, info: ImageInfo) -> bytes:
-    """The ``.tfy`` bytes of the loaded image ``x`` coded by ``net``."""
+def compress_loaded(
+    net: nn.Module, identity: Identity, x: Tensor, info: ImageInfo
+) -> tuple[bytes, tfy.TfyHeader, tfy.Strings]:
+    """The ``.tfy`` bytes of the loaded image ``x`` coded by ``net``, with the header and
+    strings they hold."""
     multiple = padding_multiple(net)
     with _eval_mode(net):
         out = net.compress(pad(x, multiple).to(_device(net)), **_rate_kwargs(net, identity.quality))
@@ -144,7 +159,8 @@ def compress_loaded(net: nn.Module, identity: Identity, x: Tensor, info: ImageIn
         pad_multiple=multiple,
         alpha=None if info.alpha is None else tfy.pack_alpha(info.alpha.tobytes()),
     )
-    return tfy.encode(header, [[bytes(stream[0])] for stream in strings])
+    coded: tfy.Strings = [[bytes(stream[0])] for stream in strings]
+    return tfy.encode(header, coded), header, coded
 
 
 def decompress_loaded(net: nn.Module, header: tfy.TfyHeader, strings: tfy.Strings) -> Tensor:

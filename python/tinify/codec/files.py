@@ -1,21 +1,25 @@
 """:func:`compress_file` and :func:`decompress_file`: an image file to a ``.tfy`` file and
 back, written atomically, with a report of what was done (what ``tinify compress`` and
-``tinify decompress`` call)."""
+``tinify decompress`` call).
+
+A ``.tfy`` file is read and checked once, before the model code (and torch) is imported, so a
+corrupt file is refused at once.
+"""
 
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from tinify import tfy
-from tinify.codec.coding import compress_loaded, decompress
+from tinify.codec.container import read_container
 from tinify.codec.reports import CompressReport, DecompressReport, sizes
-from tinify.codec.resolve import encoder_model
 from tinify.files import atomic_write, refuse_existing
-from tinify.image import load_image
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = ["compress_file", "decompress_file"]
 
@@ -38,15 +42,18 @@ def compress_file(
     Raises:
         FileExistsError: ``dst`` exists and ``overwrite`` is False.
     """
+    from tinify.codec.coding import compress_loaded
+    from tinify.codec.resolve import encoder_model
+    from tinify.image import load_image
+
     src, dst = Path(src), Path(dst)
     refuse_existing(dst, overwrite)
     net, identity = encoder_model(model, quality, metric, checkpoint)
     x, info = load_image(src)
     start = time.perf_counter()
-    data = compress_loaded(net, identity, x, info)
+    data, header, strings = compress_loaded(net, identity, x, info)
     seconds = time.perf_counter() - start
     atomic_write(dst, lambda f: f.write(data), overwrite=overwrite)
-    header, strings = tfy.decode(data)
     return CompressReport(src, dst, seconds=seconds, **sizes(header, strings, len(data)))
 
 
@@ -65,7 +72,9 @@ def decompress_file(
 
     Raises:
         FileExistsError: ``dst`` exists and ``overwrite`` is False.
-        ValueError: ``dst`` has a suffix no image format is registered for.
+        tinify.tfy.TfyError: ``src`` is not a valid ``.tfy`` file.
+        ValueError: ``dst`` has a suffix no image format is registered for, or as
+            :func:`~tinify.codec.decompress`.
     """
     from PIL import Image
 
@@ -77,9 +86,11 @@ def decompress_file(
     if src.stat().st_size > tfy.MAX_FILE:
         raise tfy.TfyError(f"{src} is larger than any .tfy file ({tfy.MAX_FILE} bytes)")
     data = src.read_bytes()
+    header, strings = read_container(data)
+    from tinify.codec.coding import decompress_parsed  # torch, once the file checked out
+
     start = time.perf_counter()
-    image = decompress(data, model=model, checkpoint=checkpoint, output="pil")
+    image = decompress_parsed(header, strings, model=model, checkpoint=checkpoint, output="pil")
     seconds = time.perf_counter() - start
     atomic_write(dst, lambda f: image.save(f, format=image_format), overwrite=overwrite)
-    header, strings = tfy.decode(data)
     return DecompressReport(src, dst, seconds=seconds, **sizes(header, strings, len(data)))
