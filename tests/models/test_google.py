@@ -471,3 +471,27 @@ def test_update_and_aux_loss_cover_every_entropy_model(name):
     ]
     assert len(entropy_models) == (2 if name in HYPERPRIORS else 1)
     assert all(m.quantized_cdf.numel() > 0 for m in entropy_models)
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        tinify_models.ScaleHyperprior,
+        tinify_models.MeanScaleHyperprior,
+        tinify_models.JointAutoregressiveHierarchicalPriors,
+        tinify_models.Cheng2020Anchor,
+        tinify_models.GainedMeanScaleHyperprior,
+    ],
+)
+def test_the_latent_codec_is_composed_over_the_models_flat_modules_by_its_key_map(cls):
+    net = cls(8, 12) if cls is not tinify_models.Cheng2020Anchor else cls(8)
+    flat = net.state_dict(keep_vars=True)
+    codec = net.latent_codec.state_dict(keep_vars=True)
+    mapped = {}
+    for key, tensor in codec.items():
+        (part,) = [p for p in net.LATENT_CODEC_KEYS if key.startswith(p + ".")]
+        mapped[net.LATENT_CODEC_KEYS[part] + key[len(part) :]] = tensor
+    assert mapped and all(flat[key] is tensor for key, tensor in mapped.items())
+    assert not any(name.startswith("latent_codec") for name, _ in net.named_modules())
+    net.h_s = nn.Sequential(nn.Identity())  # replacing a part composes the codec anew
+    assert net["hyper"].h_s is net.h_s

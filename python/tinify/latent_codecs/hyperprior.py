@@ -67,6 +67,9 @@ class HyperpriorLatentCodec(LatentCodec):
     ``latent_codec.y.*`` and ``latent_codec.hyper.*``); ``latent_codec`` maps the two names
     to them.
 
+    Keyword arguments of ``compress`` and ``decompress`` (``threads`` of a raster-scan ``y``
+    codec, say) go to the codec for ``y``.
+
     Args:
         latent_codec: ``{"y": codec for y taking (y, params), "hyper": HyperLatentCodec}``.
         **kwargs: ignored (CompressAI compatibility).
@@ -94,9 +97,9 @@ class HyperpriorLatentCodec(LatentCodec):
             "y_hat": y_out["y_hat"],
         }
 
-    def compress(self, y: Tensor) -> LatentCompressOutput:
+    def compress(self, y: Tensor, **kwargs: Any) -> LatentCompressOutput:
         hyper_out = self.hyper.compress(y)
-        y_out = self.y.compress(y, hyper_out["params"])
+        y_out = self.y.compress(y, hyper_out["params"], **kwargs)
         return {
             "strings": [*y_out["strings"], *hyper_out["strings"]],
             "shape": {"y": plain_shape(y_out["shape"]), "hyper": plain_shape(hyper_out["shape"])},
@@ -113,7 +116,7 @@ class HyperpriorLatentCodec(LatentCodec):
                 f"{type(shape).__name__}"
             )
         hyper_out = self.hyper.decompress([z_strings], shape["hyper"])
-        y_out = self.y.decompress(y_strings, shape["y"], hyper_out["params"])
+        y_out = self.y.decompress(y_strings, shape["y"], hyper_out["params"], **kwargs)
         return {"y_hat": y_out["y_hat"]}
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from tinify.latent_codecs import (
+    GainHyperLatentCodec,
+    GainHyperpriorLatentCodec,
+    GaussianConditionalLatentCodec,
+    LatentCodec,
+)
 from tinify.models.google import MeanScaleHyperprior, _describe, _load_exactly
-from tinify.ops import quantize_ste
 from tinify.registry import register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
 
@@ -113,52 +118,61 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
         """The λ of ``rate`` (default: :attr:`rate`)."""
         return float(self.lambdas[self._rate(rate)])
 
+    LATENT_CODEC_KEYS: ClassVar[Mapping[str, str]] = {
+        "y.gaussian_conditional": "gaussian_conditional",
+        "hyper.entropy_bottleneck": "entropy_bottleneck",
+        "hyper.h_a": "h_a",
+        "hyper.h_s": "h_s",
+    }
+
+    def _build_latent_codec(self) -> LatentCodec:
+        """``GainHyperpriorLatentCodec(y: GaussianConditionalLatentCodec, hyper:
+        GainHyperLatentCodec, hyper_input="gained")``: ``h_a`` sees the gained ``y``."""
+        return GainHyperpriorLatentCodec(
+            {
+                "y": GaussianConditionalLatentCodec(
+                    gaussian_conditional=self.gaussian_conditional, chunks=("scales", "means")
+                ),
+                "hyper": GainHyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+            },
+            hyper_input="gained",
+        )
+
+    def _gains(self, rate: int | Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(y_gain, z_gain, y_gain_inv, z_gain_inv)`` of ``rate``, in the codec's order."""
+        tables = (self.y_gain, self.z_gain, self.y_gain_inv, self.z_gain_inv)
+        return tuple(self._row(t, rate) for t in tables)  # type: ignore[return-value]
+
     def forward(self, x: Tensor, rate: int | Tensor | None = None) -> ForwardOutput:
         """Reconstructs ``x`` at ``rate`` (an int, or one per image) through the noisy (training)
         or quantized latents; returns ``{"x_hat", "likelihoods": {"y", "z"}}``."""
         self._check_images(x)
-        r = self._rate(rate)
-        y = self.g_a(x) * self._row(self.y_gain, r)
-        z = self.h_a(y) * self._row(self.z_gain, r)
-        z_hat, z_likelihoods = self.entropy_bottleneck(z)
-        scales_hat, means_hat = self._gaussian_params(z_hat * self._row(self.z_gain_inv, r))
-        y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
-        if self.training and self.mixed_quantization:
-            y_hat = quantize_ste(y - means_hat) + means_hat
-        x_hat = self.g_s(y_hat * self._row(self.y_gain_inv, r))
-        return {"x_hat": x_hat, "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+        codec = self.latent_codec
+        # Mixed quantization is the y codec's straight-through quantizer, in training only.
+        codec["y"].quantizer = "ste" if self.training and self.mixed_quantization else "noise"
+        out = codec(self.g_a(x), *self._gains(self._rate(rate)))
+        return {"x_hat": self.g_s(out["y_hat"]), "likelihoods": out["likelihoods"]}
 
-    def compress(self, x: Tensor, rate: int | None = None) -> CompressOutput:
+    def compress(self, x: Tensor, rate: int | None = None) -> CompressOutput:  # type: ignore[override]
         """Codes images ``(N, 3, H, W)`` at ``rate`` into ``{"strings": [y_strings,
         z_strings], "shape"}``. Needs :meth:`update` first (or shipped tables)."""
         self._check_images(x)
-        r = self._rate(rate)
-        y = self.g_a(x) * self._row(self.y_gain, r)
-        z = self.h_a(y) * self._row(self.z_gain, r)
-        z_strings = self.entropy_bottleneck.compress(z)
-        z_hat = self.entropy_bottleneck.decompress(z_strings, z.size()[-2:])
-        scales_hat, means_hat = self._gaussian_params(z_hat * self._row(self.z_gain_inv, r))
-        if scales_hat.shape != y.shape:
-            raise ValueError(
-                f"{type(self).__name__} cannot code a {x.size(2)}x{x.size(3)} image: pad images "
-                f"to a multiple of {self.downsampling_factor} (tinify.ops.compute_padding)"
-            )
-        y_strings = self.gaussian_conditional.compress_with_scales(y, scales_hat, means_hat)
-        return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
+        y = self.g_a(x)
+        self._check_latent(x, y)
+        out = self.latent_codec.compress(y, *self._gains(self._rate(rate)))
+        return {"strings": out["strings"], "shape": tuple(out["shape"]["hyper"])}
 
-    def decompress(
+    def decompress(  # type: ignore[override]
         self, strings: Strings, shape: Sequence[int], rate: int | None = None
     ) -> DecompressOutput:
         """Decodes the output of :meth:`compress` (made at the same ``rate``) into
         ``{"x_hat"}``, clamped to [0, 1]."""
-        r = self._rate(rate)
-        y_strings, z_strings = self._unpack(strings, 2, shape)
-        z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
-        scales_hat, means_hat = self._gaussian_params(z_hat * self._row(self.z_gain_inv, r))
-        y_hat = self.gaussian_conditional.decompress_with_scales(
-            y_strings, scales_hat, z_hat.dtype, means_hat
-        )
-        return {"x_hat": self.g_s(y_hat * self._row(self.y_gain_inv, r)).clamp_(0, 1)}
+        _, _, y_gain_inv, z_gain_inv = self._gains(self._rate(rate))
+        strings = self._unpack(strings, 2, shape)
+        y_hat = self.latent_codec.decompress(strings, self._shapes(shape), y_gain_inv, z_gain_inv)[
+            "y_hat"
+        ]
+        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
 
     @classmethod
     def from_state_dict(cls, state_dict: Mapping[str, Tensor]) -> GainedMeanScaleHyperprior:

@@ -4,13 +4,19 @@ joint autoregressive and hierarchical priors model (mbt2018)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import torch
 from torch import Tensor, nn
 
 from tinify.entropy_models import EntropyBottleneck, GaussianConditional
-from tinify.latent_codecs.rasterscan import RasterScanLatentCodec
+from tinify.latent_codecs import (
+    GaussianConditionalLatentCodec,
+    HyperLatentCodec,
+    HyperpriorLatentCodec,
+    LatentCodec,
+    RasterScanLatentCodec,
+)
 from tinify.layers import GDN, MaskedConv2d
 from tinify.limits import check_latent_size
 from tinify.models.base import (
@@ -103,11 +109,41 @@ class _ImageCodec(CompressionModel):
         self.N = int(N)
         self.M = int(M)
 
+    #: Where each part of :attr:`latent_codec` lives on the model: codec path → model
+    #: attribute. The attributes are CompressAI's flat modules, so the state_dict keys,
+    #: ``named_modules()`` and checkpoints are CompressAI's; the codec is composed over the
+    #: same module objects, not registered a second time.
+    LATENT_CODEC_KEYS: ClassVar[Mapping[str, str]] = {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.LATENT_CODEC_KEYS.values():
+            # A part was replaced (a subclass's own h_a, say): compose the codec anew.
+            self.__dict__.pop("_latent_codec", None)
+        super().__setattr__(name, value)
+
     @property
-    def downsampling_factor(self) -> int:
-        """How many pixels one latent position covers, along each axis: pad images to a
-        multiple of it (:func:`tinify.ops.compute_padding`)."""
-        raise NotImplementedError
+    def latent_codec(self) -> LatentCodec:
+        """The latent codec this model codes ``y`` with, composed over its modules by
+        :meth:`_build_latent_codec` (see :attr:`LATENT_CODEC_KEYS`)."""
+        codec = self.__dict__.get("_latent_codec")
+        if codec is None:
+            codec = self._build_latent_codec()
+            self.__dict__["_latent_codec"] = codec
+        if codec.training != self.training:
+            codec.train(self.training)
+        return codec  # type: ignore[no-any-return]
+
+    def __getitem__(self, key: str) -> LatentCodec:
+        return self.latent_codec[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies and pickles carry the modules; the codec over them is composed again.
+        state = dict(super().__getstate__())
+        state.pop("_latent_codec", None)
+        return state
+
+    def _build_latent_codec(self) -> LatentCodec:
+        raise NotImplementedError(f"{type(self).__name__} codes without a latent codec")
 
     @classmethod
     def from_state_dict(cls: type[_Model], state_dict: Mapping[str, Tensor]) -> _Model:
@@ -395,6 +431,29 @@ class ScaleHyperprior(_ImageCodec):
         """64: four stride-2 convolutions to ``y``, two more to ``z``."""
         return 2 ** (4 + 2)
 
+    #: Spatial factor between ``y`` and ``z``: ``h_s`` rebuilds ``y``'s size as this many
+    #: times ``z``'s.
+    HYPER_FACTOR = 2**2
+
+    LATENT_CODEC_KEYS: ClassVar[Mapping[str, str]] = {
+        "y.gaussian_conditional": "gaussian_conditional",
+        "hyper.entropy_bottleneck": "entropy_bottleneck",
+        "hyper.h_a.transform": "h_a",
+        "hyper.h_s": "h_s",
+    }
+
+    def _build_latent_codec(self) -> LatentCodec:
+        """``HyperpriorLatentCodec(y: GaussianConditionalLatentCodec, hyper:
+        HyperLatentCodec)``; ``h_a`` sees ``|y|``, ``h_s`` gives the scales."""
+        return HyperpriorLatentCodec(
+            {
+                "y": GaussianConditionalLatentCodec(
+                    gaussian_conditional=self.gaussian_conditional, chunks=("scales",)
+                ),
+                "hyper": HyperLatentCodec(self.entropy_bottleneck, AbsInput(self.h_a), self.h_s),
+            }
+        )
+
     def _hyper_input(self, y: Tensor) -> Tensor:
         return torch.abs(y)
 
@@ -406,41 +465,51 @@ class ScaleHyperprior(_ImageCodec):
         """Reconstructs ``x`` through the quantized (or, in training, noisy) latents and
         returns ``{"x_hat", "likelihoods": {"y", "z"}}``."""
         self._check_images(x)
-        y = self.g_a(x)
-        z_hat, z_likelihoods = self.entropy_bottleneck(self.h_a(self._hyper_input(y)))
-        scales_hat, means_hat = self._gaussian_params(z_hat)
-        y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
-        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+        out = self.latent_codec(self.g_a(x))
+        return {"x_hat": self.g_s(out["y_hat"]), "likelihoods": out["likelihoods"]}
 
-    def compress(self, x: Tensor) -> CompressOutput:
+    def compress(self, x: Tensor, **kwargs: Any) -> CompressOutput:
         """Codes images ``(N, 3, H, W)`` into ``{"strings": [y_strings, z_strings], "shape"}``,
         one byte string per image and latent. Needs :meth:`update` first."""
         self._check_images(x)
         y = self.g_a(x)
-        z = self.h_a(self._hyper_input(y))
-        z_strings = self.entropy_bottleneck.compress(z)
-        # The scales must come from the z_hat the decoder will see: decode it.
-        z_hat = self.entropy_bottleneck.decompress(z_strings, z.size()[-2:])
-        scales_hat, means_hat = self._gaussian_params(z_hat)
-        if scales_hat.shape != y.shape:
+        self._check_latent(x, y)
+        out = self.latent_codec.compress(y, **kwargs)
+        return {"strings": out["strings"], "shape": tuple(out["shape"]["hyper"])}
+
+    def decompress(self, strings: Strings, shape: Sequence[int], **kwargs: Any) -> DecompressOutput:
+        """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
+        strings = self._unpack(strings, 2, shape)
+        y_hat = self.latent_codec.decompress(strings, self._shapes(shape), **kwargs)["y_hat"]
+        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+
+    def _shapes(self, shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
+        """The hyperprior codec's shapes from CompressAI's ``shape``, ``z``'s size."""
+        z_shape = tuple(int(s) for s in shape)
+        return {"y": tuple(s * self.HYPER_FACTOR for s in z_shape), "hyper": z_shape}
+
+    def _check_latent(self, x: Tensor, y: Tensor) -> None:
+        """Raises ValueError unless a decoder rebuilds ``y``'s size from ``z``'s."""
+        if y.size(2) % self.HYPER_FACTOR or y.size(3) % self.HYPER_FACTOR:
+            f = self.HYPER_FACTOR
             raise ValueError(
                 f"{type(self).__name__} cannot code a {x.size(2)}x{x.size(3)} image: its "
                 f"latent is {y.size(2)}x{y.size(3)} but a decoder would rebuild "
-                f"{scales_hat.size(2)}x{scales_hat.size(3)} from the hyper-latent; pad images "
-                f"to a multiple of {self.downsampling_factor} (tinify.ops.compute_padding)"
+                f"{-(-y.size(2) // f) * f}x{-(-y.size(3) // f) * f} from the hyper-latent; pad "
+                f"images to a multiple of {self.downsampling_factor} "
+                "(tinify.ops.compute_padding)"
             )
-        y_strings = self.gaussian_conditional.compress_with_scales(y, scales_hat, means_hat)
-        return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
 
-    def decompress(self, strings: Strings, shape: Sequence[int]) -> DecompressOutput:
-        """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
-        y_strings, z_strings = self._unpack(strings, 2, shape)
-        z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
-        scales_hat, means_hat = self._gaussian_params(z_hat)
-        y_hat = self.gaussian_conditional.decompress_with_scales(
-            y_strings, scales_hat, z_hat.dtype, means_hat
-        )
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+
+class AbsInput(nn.Module):
+    """``transform(|x|)``: ScaleHyperprior's ``h_a`` as its hyper codec sees it."""
+
+    def __init__(self, transform: nn.Module) -> None:
+        super().__init__()
+        self.transform = transform
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.transform(torch.abs(x))
 
 
 @register("model", "mbt2018-mean")
@@ -495,6 +564,25 @@ class MeanScaleHyperprior(ScaleHyperprior):
             deconv(m, m * 3 // 2),
             nn.LeakyReLU(inplace=True),
             conv(m * 3 // 2, m * 2, kernel_size=3, stride=1),
+        )
+
+    LATENT_CODEC_KEYS: ClassVar[Mapping[str, str]] = {
+        "y.gaussian_conditional": "gaussian_conditional",
+        "hyper.entropy_bottleneck": "entropy_bottleneck",
+        "hyper.h_a": "h_a",
+        "hyper.h_s": "h_s",
+    }
+
+    def _build_latent_codec(self) -> LatentCodec:
+        """``HyperpriorLatentCodec(y: GaussianConditionalLatentCodec, hyper:
+        HyperLatentCodec)``; ``h_s`` gives the scales, then the means."""
+        return HyperpriorLatentCodec(
+            {
+                "y": GaussianConditionalLatentCodec(
+                    gaussian_conditional=self.gaussian_conditional, chunks=("scales", "means")
+                ),
+                "hyper": HyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+            }
         )
 
     def _hyper_input(self, y: Tensor) -> Tensor:
@@ -568,68 +656,45 @@ class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
         )
         self.context_prediction = MaskedConv2d(m, 2 * m, kernel_size=5, padding=2, stride=1)
 
+    LATENT_CODEC_KEYS: ClassVar[Mapping[str, str]] = {
+        "y.gaussian_conditional": "gaussian_conditional",
+        "y.entropy_parameters": "entropy_parameters",
+        "y.context_prediction": "context_prediction",
+        "hyper.entropy_bottleneck": "entropy_bottleneck",
+        "hyper.h_a": "h_a",
+        "hyper.h_s": "h_s",
+    }
+
+    def _build_latent_codec(self) -> LatentCodec:
+        """``HyperpriorLatentCodec(y: RasterScanLatentCodec, hyper: HyperLatentCodec)``."""
+        return HyperpriorLatentCodec(
+            {
+                "y": RasterScanLatentCodec(
+                    self.gaussian_conditional, self.entropy_parameters, self.context_prediction
+                ),
+                "hyper": HyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+            }
+        )
+
     def forward(self, x: Tensor) -> ForwardOutput:
         """Reconstructs ``x`` and returns ``{"x_hat", "likelihoods": {"y", "z"}}``; the context
         comes from ``y`` quantized without means (noise in training)."""
-        self._check_images(x)
-        y = self.g_a(x)
-        z_hat, z_likelihoods = self.entropy_bottleneck(self.h_a(y))
-        params = self.h_s(z_hat)
-        y_hat = self.gaussian_conditional.quantize(y, "noise" if self.training else "dequantize")
-        context = self.context_prediction(y_hat)
-        scales_hat, means_hat = self.entropy_parameters(torch.cat((params, context), dim=1)).chunk(
-            2, 1
-        )
-        _, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
-        return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods, "z": z_likelihoods}}
+        return super().forward(x)
 
     @torch.no_grad()
-    def compress(self, x: Tensor, *, threads: int | None = None) -> CompressOutput:
+    def compress(self, x: Tensor, *, threads: int | None = None) -> CompressOutput:  # type: ignore[override]
         """Codes images ``(N, 3, H, W)``, H and W multiples of 64, into ``{"strings": [y_strings,
         z_strings], "shape"}``. Images are coded in parallel on ``threads`` threads (default:
         one per core); the output never depends on it. Needs :meth:`update` first."""
-        self._check_images(x)
-        y = self.g_a(x)
-        z = self.h_a(y)
-        z_strings = self.entropy_bottleneck.compress(z)
-        z_hat = self.entropy_bottleneck.decompress(z_strings, z.size()[-2:])
-        params = self.h_s(z_hat)
-        if params.shape[2:] != y.shape[2:]:
-            raise ValueError(
-                f"{type(self).__name__} cannot code a {x.size(2)}x{x.size(3)} image: its latent "
-                f"is {y.size(2)}x{y.size(3)} but a decoder rebuilds "
-                f"{params.size(2)}x{params.size(3)} from the hyper-latent; pad images to a "
-                f"multiple of {self.downsampling_factor} (tinify.ops.compute_padding)"
-            )
-        y_strings = self._y_codec().compress(y, params, threads=threads)["strings"][0]
-        return {"strings": [y_strings, z_strings], "shape": (int(z.size(2)), int(z.size(3)))}
+        return super().compress(x, threads=threads)
 
     @torch.no_grad()
-    def decompress(
+    def decompress(  # type: ignore[override]
         self, strings: Strings, shape: Sequence[int], *, threads: int | None = None
     ) -> DecompressOutput:
         """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
-        y_strings, z_strings = self._unpack(strings, 2, shape)
-        z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
-        params = self.h_s(z_hat)
-        y_shape = tuple(params.shape[2:])
-        y_hat = self._y_codec().decompress([y_strings], y_shape, params, threads=threads)["y_hat"]
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+        return super().decompress(strings, shape, threads=threads)
 
     def _y_codec(self) -> RasterScanLatentCodec:
-        """The model's y coder: a :class:`RasterScanLatentCodec` over the model's own
-        ``gaussian_conditional``, ``entropy_parameters`` and ``context_prediction`` (not a
-        child module, so the state_dict keeps CompressAI's keys). It keeps its Rust
-        description until the weights change."""
-        codec = self.__dict__.get("_y_codec_cache")
-        if (
-            codec is None
-            or codec.gaussian_conditional is not self.gaussian_conditional
-            or codec.entropy_parameters is not self.entropy_parameters
-            or codec.context_prediction is not self.context_prediction
-        ):
-            codec = RasterScanLatentCodec(
-                self.gaussian_conditional, self.entropy_parameters, self.context_prediction
-            )
-            self.__dict__["_y_codec_cache"] = codec
-        return codec
+        """The raster-scan codec of ``y`` (``self["y"]``)."""
+        return self.latent_codec["y"]  # type: ignore[return-value]

@@ -8,12 +8,16 @@ from typing import Any
 from torch import Tensor
 
 from tinify import registry
-from tinify.latent_codecs.base import LatentCodec, check_children, plain_shape
+from tinify.latent_codecs.base import LatentCodec, check_children, check_choice, plain_shape
 from tinify.latent_codecs.gain.hyper import GainHyperLatentCodec
 from tinify.latent_codecs.hyperprior import split_hyper_strings
 from tinify.typing import LatentCompressOutput, LatentDecompressOutput, LatentForwardOutput
 
-__all__ = ["GainHyperpriorLatentCodec"]
+__all__ = ["HYPER_INPUTS", "GainHyperpriorLatentCodec"]
+
+#: What the hyper branch of a :class:`GainHyperpriorLatentCodec` sees: ``y`` itself
+#: (CompressAI's placement) or the gained ``y · y_gain``.
+HYPER_INPUTS = ("y", "gained")
 
 
 @registry.register("latent_codec", "GainHyperpriorLatentCodec")
@@ -68,25 +72,51 @@ class GainHyperpriorLatentCodec(LatentCodec):
     - entropy bottleneck ``hyper`` (default) and autoregressive ``y``
 
     The hyper codec (a :class:`~tinify.latent_codecs.GainHyperLatentCodec`) sees the
-    unscaled ``y`` and applies ``z_gain`` / ``z_gain_inv`` itself; the codec for ``y`` codes
-    ``y · y_gain``, and its decoded latent is returned times ``y_gain_inv``. Strings, shapes
-    and likelihoods are laid out as in :class:`~tinify.latent_codecs.HyperpriorLatentCodec`
-    (the ``z`` strings last), and the children are the attributes ``y`` and ``hyper``.
+    unscaled ``y`` (``hyper_input="y"``, CompressAI's placement) and applies ``z_gain`` /
+    ``z_gain_inv`` itself; the codec for ``y`` codes ``y · y_gain``, and its decoded latent is
+    returned times ``y_gain_inv``. With ``hyper_input="gained"`` the hyper codec sees
+    ``y · y_gain`` instead, the placement of tinify's default model
+    (:class:`~tinify.models.GainedMeanScaleHyperprior`):
+
+    .. code-block:: none
+
+                                     z_gain  z_gain_inv
+                                        │        │
+                                        ▼        ▼
+                                       ┌┴────────┴┐
+                                 ┌──►──┤ lc_hyper ├──►─┐
+                                 │     └──────────┘    │
+                y_gain           │                     ▼ params   y_gain_inv
+                   │             │                     │              │
+                   ▼             │                  ┌──┴───┐          ▼
+        y ──►──────×──────►──────┴────────►─────────┤ lc_y ├────►─────×─────►── y_hat
+                                                    └──────┘
+
+    Strings, shapes and likelihoods are laid out as in
+    :class:`~tinify.latent_codecs.HyperpriorLatentCodec` (the ``z`` strings last), and the
+    children are the attributes ``y`` and ``hyper``. Keyword arguments of ``compress`` and
+    ``decompress`` go to the codec for ``y``.
 
     Args:
         latent_codec: ``{"y": codec for y taking (y, params), "hyper":
             GainHyperLatentCodec}``.
+        hyper_input: ``"y"`` (the hyper branch sees ``y``) or ``"gained"`` (it sees
+            ``y · y_gain``).
         **kwargs: ignored (CompressAI compatibility).
     """
 
     y: LatentCodec
     hyper: GainHyperLatentCodec
 
-    def __init__(self, latent_codec: Mapping[str, LatentCodec], **kwargs: Any) -> None:
+    def __init__(
+        self, latent_codec: Mapping[str, LatentCodec], hyper_input: str = "y", **kwargs: Any
+    ) -> None:
         super().__init__()
         check_children(self, latent_codec, ("y", "hyper"))
+        check_choice("hyper_input", hyper_input, HYPER_INPUTS)
         self.y = latent_codec["y"]
         self.hyper = latent_codec["hyper"]
+        self.hyper_input = hyper_input
 
     @property
     def latent_codec(self) -> dict[str, LatentCodec]:
@@ -96,18 +126,26 @@ class GainHyperpriorLatentCodec(LatentCodec):
     def forward(
         self, y: Tensor, y_gain: Tensor, z_gain: Tensor, y_gain_inv: Tensor, z_gain_inv: Tensor
     ) -> LatentForwardOutput:
-        hyper_out = self.hyper(y, z_gain, z_gain_inv)
-        y_out = self.y(y * y_gain, hyper_out["params"])
+        y_gained = y * y_gain
+        hyper_out = self.hyper(self._hyper_sees(y, y_gained), z_gain, z_gain_inv)
+        y_out = self.y(y_gained, hyper_out["params"])
         return {
             "likelihoods": {"y": y_out["likelihoods"]["y"], "z": hyper_out["likelihoods"]["z"]},
             "y_hat": y_out["y_hat"] * y_gain_inv,
         }
 
     def compress(
-        self, y: Tensor, y_gain: Tensor, z_gain: Tensor, y_gain_inv: Tensor, z_gain_inv: Tensor
+        self,
+        y: Tensor,
+        y_gain: Tensor,
+        z_gain: Tensor,
+        y_gain_inv: Tensor,
+        z_gain_inv: Tensor,
+        **kwargs: Any,
     ) -> LatentCompressOutput:
-        hyper_out = self.hyper.compress(y, z_gain, z_gain_inv)
-        y_out = self.y.compress(y * y_gain, hyper_out["params"])
+        y_gained = y * y_gain
+        hyper_out = self.hyper.compress(self._hyper_sees(y, y_gained), z_gain, z_gain_inv)
+        y_out = self.y.compress(y_gained, hyper_out["params"], **kwargs)
         return {
             "strings": [*y_out["strings"], *hyper_out["strings"]],
             "shape": {"y": plain_shape(y_out["shape"]), "hyper": plain_shape(hyper_out["shape"])},
@@ -124,5 +162,8 @@ class GainHyperpriorLatentCodec(LatentCodec):
     ) -> LatentDecompressOutput:
         y_strings, z_strings = split_hyper_strings(strings, self)
         hyper_out = self.hyper.decompress([z_strings], shape["hyper"], z_gain_inv)
-        y_out = self.y.decompress(y_strings, shape["y"], hyper_out["params"])
+        y_out = self.y.decompress(y_strings, shape["y"], hyper_out["params"], **kwargs)
         return {"y_hat": y_out["y_hat"] * y_gain_inv}
+
+    def _hyper_sees(self, y: Tensor, y_gained: Tensor) -> Tensor:
+        return y_gained if self.hyper_input == "gained" else y
