@@ -20,21 +20,17 @@ from pathlib import Path
 import pytest
 
 import tinify
+import tinify.latent_codecs
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = Path(__file__).with_name("latent-codecs-page.txt")
 
-LATENT_CODECS = [
-    "ChannelGroupsLatentCodec",
-    "CheckerboardLatentCodec",
-    "EntropyBottleneckLatentCodec",
-    "GainHyperLatentCodec",
-    "GainHyperpriorLatentCodec",
-    "GaussianConditionalLatentCodec",
-    "HyperLatentCodec",
-    "HyperpriorLatentCodec",
-    "RasterScanLatentCodec",
-]
+# The codecs are the package's (its __all__ is the one list of their names).
+LATENT_CODECS = sorted(
+    name
+    for name in tinify.latent_codecs.__all__
+    if name.endswith("LatentCodec") and name != "LatentCodec"
+)
 RAW_REST = [
     "`_",
     ".. code-block",

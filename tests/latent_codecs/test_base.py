@@ -10,17 +10,12 @@ from tinify.latent_codecs.base import plain_shape
 
 from .builders import assert_plain_shape, compressai
 
-CODECS = [
-    "ChannelGroupsLatentCodec",
-    "CheckerboardLatentCodec",
-    "EntropyBottleneckLatentCodec",
-    "GainHyperLatentCodec",
-    "GainHyperpriorLatentCodec",
-    "GaussianConditionalLatentCodec",
-    "HyperLatentCodec",
-    "HyperpriorLatentCodec",
-    "RasterScanLatentCodec",
-]
+# The codecs are the package's (its __all__ is the one list of their names).
+CODECS = sorted(
+    name
+    for name in tinify.latent_codecs.__all__
+    if name.endswith("LatentCodec") and name != "LatentCodec"
+)
 
 
 @pytest.mark.compressai

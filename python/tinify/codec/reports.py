@@ -8,19 +8,21 @@ from typing import Any
 
 from tinify import tfy
 
-__all__ = ["CompressReport", "DecompressReport"]
+__all__ = ["CompressReport", "DecompressReport", "FileReport"]
 
 
 @dataclass(frozen=True)
-class CompressReport:
-    """What :func:`~tinify.codec.compress_file` did.
+class FileReport:
+    """What a file function did: the fields :class:`CompressReport` and
+    :class:`DecompressReport` share.
 
     Attributes:
-        src: the image read. dst: the ``.tfy`` file written.
-        bytes: size of the file; payload_bytes: of the coded strings alone.
-        bpp: bits per pixel of the whole file; payload_bpp: of the strings (CompressAI's bpp).
+        src: the file read. dst: the file written.
+        bytes: size of the ``.tfy`` file; payload_bytes: of its coded strings alone.
+        bpp: bits per pixel of the whole ``.tfy`` file; payload_bpp: of the strings
+            (CompressAI's bpp).
         height, width: the image size. mode: its colour mode.
-        seconds: time spent compressing (reading the image and the model excluded).
+        seconds: time spent coding (reading the image or file and the model excluded).
     """
 
     src: Path
@@ -36,20 +38,15 @@ class CompressReport:
 
 
 @dataclass(frozen=True)
-class DecompressReport:
-    """What :func:`~tinify.codec.decompress_file` did (fields as in :class:`CompressReport`;
-    ``bytes`` and the bpp are those of the ``.tfy`` file read, ``seconds`` the decoding time)."""
+class CompressReport(FileReport):
+    """What :func:`~tinify.codec.compress_file` did: ``src`` the image read, ``dst`` the
+    ``.tfy`` file written, ``seconds`` the compression time (fields of :class:`FileReport`)."""
 
-    src: Path
-    dst: Path
-    bytes: int
-    payload_bytes: int
-    bpp: float
-    payload_bpp: float
-    height: int
-    width: int
-    mode: str
-    seconds: float
+
+@dataclass(frozen=True)
+class DecompressReport(FileReport):
+    """What :func:`~tinify.codec.decompress_file` did: ``src`` the ``.tfy`` file read, ``dst``
+    the image written, ``seconds`` the decoding time (fields of :class:`FileReport`)."""
 
 
 def sizes(header: tfy.TfyHeader, strings: tfy.Strings, size: int) -> dict[str, Any]:
