@@ -15,6 +15,7 @@ from torch import nn
 
 from tinify import tfy
 from tinify.codec.identity import Identity, architecture_of, check_identity, describe
+from tinify.zoo._tables import check_metric
 
 __all__ = ["PRETRAINED_NAME"]
 
@@ -29,8 +30,7 @@ def encoder_model(
     model: Any, quality: int | None, metric: str, checkpoint: Any
 ) -> tuple[nn.Module, Identity]:
     """The model :func:`tinify.codec.compress` codes with, and what its header records."""
-    if metric not in ("mse", "ms-ssim"):
-        raise ValueError(f"metric must be 'mse' or 'ms-ssim', got {metric!r}")
+    check_metric(metric)
     if checkpoint is not None:
         if isinstance(model, nn.Module):
             raise TypeError("pass either a model object or a checkpoint, not both")

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from tinify.registry import register_criterion
 from tinify.typing import ForwardOutput
+from tinify.zoo._tables import check_metric
 
 __all__ = ["RateDistortionLoss"]
 
@@ -42,8 +43,10 @@ class RateDistortionLoss(nn.Module):
 
     def __init__(self, lmbda: float = 0.01, metric: str = "mse", return_type: str = "all") -> None:
         super().__init__()
-        if metric not in _DISTORTION_KEYS:
-            raise UnsupportedMetricError(f'metric must be "mse" or "ms-ssim", got {metric!r}')
+        try:
+            check_metric(metric)
+        except ValueError as err:
+            raise UnsupportedMetricError(str(err)) from None
         keys = ("all", "loss", "bpp_loss", _DISTORTION_KEYS[metric])
         if return_type not in keys:
             raise ValueError(f"return_type must be one of {keys}, got {return_type!r}")

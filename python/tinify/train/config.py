@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tinify.zoo._tables import check_metric
+
 __all__ = ["TrainConfig", "add_arguments"]
 
 
@@ -80,8 +82,7 @@ class TrainConfig:
             raise ValueError("give quality or lmbda, not both")
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give steps or epochs, not both")
-        if self.metric not in ("mse", "ms-ssim"):
-            raise ValueError(f'metric must be "mse" or "ms-ssim", got {self.metric!r}')
+        check_metric(self.metric)
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f'device must be "cpu" or "cuda", got {self.device!r}')
         positive = {"batch_size": self.batch_size, "patch_size": self.patch_size}

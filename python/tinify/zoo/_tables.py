@@ -14,6 +14,8 @@ their tables are tinify's choice:
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ARCHITECTURES",
     "CONFIGS",
@@ -25,6 +27,7 @@ __all__ = [
     "VBR_ARCHITECTURES",
     "VBR_CONFIGS",
     "VBR_URLS",
+    "check_metric",
 ]
 
 #: The zoo's architecture names, in CompressAI's hyphen spelling.
@@ -43,6 +46,19 @@ ARCHITECTURES: tuple[str, ...] = (
 
 #: The metrics a model can be trained for.
 METRICS: tuple[str, ...] = ("mse", "ms-ssim")
+
+
+def check_metric(metric: Any) -> str:
+    """``metric`` if it is one of :data:`METRICS`: the one check of a training metric (the
+    codec, the zoo, the loss and the training configuration all call it).
+
+    Raises:
+        ValueError: naming the metrics.
+    """
+    if isinstance(metric, str) and metric in METRICS:
+        return metric
+    raise ValueError(f"invalid metric {metric!r}; choose one of {', '.join(METRICS)}")
+
 
 _SMALL, _LARGE = (128, 192), (192, 320)
 

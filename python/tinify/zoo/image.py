@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING, Any
 
-from tinify.zoo._tables import ARCHITECTURES, CONFIGS, METRICS, QUALITIES, URLS
+from tinify.zoo._tables import ARCHITECTURES, CONFIGS, METRICS, QUALITIES, URLS, check_metric
 from tinify.zoo.checkpoint import _model_class, canonical_architecture, model_from_state_dict
 from tinify.zoo.download import fetch_state_dict
 
@@ -34,7 +34,7 @@ def _check_metric(metric: Any) -> str:
             spelling = "ms-ssim"
         if spelling in METRICS:
             return spelling
-    raise ValueError(f"invalid metric {metric!r}; choose one of {', '.join(METRICS)}")
+    return check_metric(metric)  # raises, naming the metrics
 
 
 def _check_quality(arch: str, quality: Any) -> int:
