@@ -13,6 +13,7 @@ from torch.nn import functional as F
 from tinify import ans
 from tinify.autoregressive.context import check_context_prediction, masked_weight
 from tinify.entropy_models import GaussianConditional
+from tinify.layers.masked_conv import raster_scan_mask
 
 __all__ = ["TorchRasterScanCoder"]
 
@@ -56,10 +57,7 @@ class TorchRasterScanCoder:
     ) -> None:
         self.kernel_size = check_context_prediction(context_prediction)
         weight = masked_weight(context_prediction).detach()
-        k, centre = self.kernel_size, self.kernel_size // 2
-        causal = torch.zeros(k, k, dtype=torch.bool)
-        causal[:centre] = True
-        causal[centre, :centre] = True
+        causal = raster_scan_mask(self.kernel_size, self.kernel_size, "A")
         if bool((weight[:, :, ~causal] != 0).any()):
             raise ValueError(
                 "context_prediction is not causal: its masked weight has non-zero taps at or "

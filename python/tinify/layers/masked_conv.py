@@ -8,6 +8,22 @@ from torch import Tensor, nn
 __all__ = ["CheckerboardMaskedConv2d", "MaskedConv2d"]
 
 
+def raster_scan_mask(kh: int, kw: int, mask_type: str = "A") -> Tensor:
+    """The ``(kh, kw)`` boolean raster-scan causality mask: True at the taps above the centre
+    ``(kh // 2, kw // 2)`` and left of it on its row, and at the centre for type ``"B"``.
+
+    The one definition of causality in Python (:class:`MaskedConv2d`, and the check of
+    ``tinify.autoregressive``'s torch coder); ``rust/src/autoregressive.rs`` applies the same
+    rule (``r < cy || (r == cy && c < cx)``) to the weights it is given.
+    """
+    _check_mask_type(mask_type)
+    cy, cx = kh // 2, kw // 2
+    mask = torch.zeros(kh, kw, dtype=torch.bool)
+    mask[:cy] = True
+    mask[cy, : cx + (mask_type == "B")] = True
+    return mask
+
+
 def _check_mask_type(mask_type: str) -> None:
     if mask_type not in ("A", "B"):
         raise ValueError(f'mask_type must be "A" or "B", got {mask_type!r}')
@@ -61,11 +77,7 @@ class MaskedConv2d(nn.Conv2d):
     @staticmethod
     def _mask_pattern(kh: int, kw: int, mask_type: str) -> Tensor:
         """Return the ``(kh, kw)`` 0/1 pattern shared by every input/output channel pair."""
-        pattern = torch.ones(kh, kw)
-        cy, cx = kh // 2, kw // 2
-        pattern[cy, cx + (mask_type == "B") :] = 0
-        pattern[cy + 1 :] = 0
-        return pattern
+        return raster_scan_mask(kh, kw, mask_type).float()
 
     def masked_weight(self) -> Tensor:
         """Return ``weight * mask``, the kernel this layer convolves with (differentiable)."""
