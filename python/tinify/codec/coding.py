@@ -25,6 +25,7 @@ from tinify.image import (
     padding_multiple,
 )
 from tinify.latent_codecs.base import plain_shape
+from tinify.models.base import num_rates
 
 __all__ = ["compress", "decompress"]
 
@@ -129,7 +130,7 @@ def _device(net: nn.Module) -> torch.device:
 
 def _rate_kwargs(net: nn.Module, quality: int | None) -> dict[str, int]:
     """Variable-rate models code at ``rate = quality - 1``."""
-    if not hasattr(net, "num_rates") or quality is None:
+    if quality is None or num_rates(net) == 1:
         return {}
     return {"rate": quality - 1}
 

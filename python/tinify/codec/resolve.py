@@ -15,6 +15,7 @@ from torch import nn
 
 from tinify import tfy
 from tinify.codec.identity import Identity, architecture_of, check_identity, describe
+from tinify.models.base import num_rates
 from tinify.zoo._tables import check_metric
 
 __all__ = ["PRETRAINED_NAME"]
@@ -107,7 +108,7 @@ def _need_quality(header: tfy.TfyHeader) -> int:
 
 
 def _quality_of(net: nn.Module, quality: int | None) -> int | None:
-    if quality is None and hasattr(net, "num_rates"):
+    if quality is None and num_rates(net) > 1:
         return int(net.rate) + 1
     return quality
 

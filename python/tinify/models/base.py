@@ -80,6 +80,55 @@ class CompressionModel(nn.Module):
                 "`init_weights` is deprecated and ignored", DeprecationWarning, stacklevel=2
             )
 
+    #: The rate :meth:`compress`, :meth:`decompress` and ``forward`` use when given none. A
+    #: model codes at rates ``0 .. num_rates - 1``; most have one.
+    rate: int = 0
+
+    @property
+    def num_rates(self) -> int:
+        """How many rates the model codes at with one set of weights (1 unless variable-rate)."""
+        return 1
+
+    @property
+    def downsampling_factor(self) -> int:
+        """How many pixels one latent position covers, along each axis: images are padded to
+        a multiple of it (:func:`tinify.ops.compute_padding`). Raises NotImplementedError for
+        a model that does not declare it; a model may also assign it."""
+        factor = self.__dict__.get("_downsampling_factor")
+        if factor is None:
+            raise NotImplementedError(f"{type(self).__name__} declares no downsampling_factor")
+        return int(factor)
+
+    @downsampling_factor.setter
+    def downsampling_factor(self, value: int) -> None:
+        self.__dict__["_downsampling_factor"] = int(value)
+
+    def compress(self, x: Tensor, *, rate: int | None = None) -> CompressOutput:
+        """Codes images ``(N, 3, H, W)`` at ``rate`` (default :attr:`rate`) into
+        ``{"strings": [[bytes per image] per stream], "shape"}``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement compress()")
+
+    def decompress(self, strings: Any, shape: Any, *, rate: int | None = None) -> DecompressOutput:
+        """Decodes the output of :meth:`compress` made at the same ``rate`` into
+        ``{"x_hat"}``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement decompress()")
+
+    def _rate(self, rate: int | Tensor | None) -> int | Tensor:
+        """``rate`` (default :attr:`rate`) checked against :attr:`num_rates`: an int, or for
+        ``forward`` a 1-D integer tensor of one rate per image."""
+        rate = self.rate if rate is None else rate
+        if isinstance(rate, Tensor):
+            if rate.dtype not in (torch.int32, torch.int64) or rate.dim() > 1:
+                raise TypeError("rate must be an int or a 1-D integer tensor (one rate per image)")
+            if rate.numel() and (int(rate.min()) < 0 or int(rate.max()) >= self.num_rates):
+                raise ValueError(f"rate must be in [0, {self.num_rates}), got {rate.tolist()}")
+            return rate
+        if isinstance(rate, bool) or not isinstance(rate, int):
+            raise TypeError(f"rate must be an int, got {type(rate).__name__}")
+        if not 0 <= rate < self.num_rates:
+            raise ValueError(f"rate must be in [0, {self.num_rates}), got {rate}")
+        return rate
+
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> Any:
@@ -156,11 +205,20 @@ class SimpleVAECompressionModel(CompressionModel):
         y_out = self.latent_codec(self.g_a(x))
         return {"x_hat": self.g_s(y_out["y_hat"]), "likelihoods": y_out["likelihoods"]}
 
-    def compress(self, x: Tensor) -> CompressOutput:
+    def compress(self, x: Tensor, *, rate: int | None = None) -> CompressOutput:
         self._check_image(x)
+        self._rate(rate)
         out = self.latent_codec.compress(self.g_a(x))
         return {**out, "shape": plain_shape(out["shape"])}
 
-    def decompress(self, strings: Any, shape: Any, *args: Any, **kwargs: Any) -> DecompressOutput:
+    def decompress(  # type: ignore[override]
+        self, strings: Any, shape: Any, *args: Any, rate: int | None = None, **kwargs: Any
+    ) -> DecompressOutput:
+        self._rate(rate)
         y_hat = self.latent_codec.decompress(strings, shape, *args, **kwargs)["y_hat"]
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+
+
+def num_rates(model: Any) -> int:
+    """:attr:`CompressionModel.num_rates` of ``model``; 1 for any other module."""
+    return model.num_rates if isinstance(model, CompressionModel) else 1

@@ -95,20 +95,6 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
         """``K``, the number of rates."""
         return int(self.lambdas.numel())
 
-    def _rate(self, rate: int | Tensor | None) -> int | Tensor:
-        rate = self.rate if rate is None else rate
-        if isinstance(rate, Tensor):
-            if rate.dtype not in (torch.int32, torch.int64) or rate.dim() > 1:
-                raise TypeError("rate must be an int or a 1-D integer tensor (one rate per image)")
-            if rate.numel() and (int(rate.min()) < 0 or int(rate.max()) >= self.num_rates):
-                raise ValueError(f"rate must be in [0, {self.num_rates}), got {rate.tolist()}")
-            return rate
-        if isinstance(rate, bool) or not isinstance(rate, int):
-            raise TypeError(f"rate must be an int, got {type(rate).__name__}")
-        if not 0 <= rate < self.num_rates:
-            raise ValueError(f"rate must be in [0, {self.num_rates}), got {rate}")
-        return rate
-
     @staticmethod
     def _row(table: Tensor, rate: int | Tensor) -> Tensor:
         row = table[rate]
@@ -153,7 +139,7 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
         out = codec(self.g_a(x), *self._gains(self._rate(rate)))
         return {"x_hat": self.g_s(out["y_hat"]), "likelihoods": out["likelihoods"]}
 
-    def compress(self, x: Tensor, rate: int | None = None) -> CompressOutput:  # type: ignore[override]
+    def compress(self, x: Tensor, rate: int | None = None) -> CompressOutput:
         """Codes images ``(N, 3, H, W)`` at ``rate`` into ``{"strings": [y_strings,
         z_strings], "shape"}``. Needs :meth:`update` first (or shipped tables)."""
         self._check_images(x)
@@ -162,7 +148,7 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
         out = self.latent_codec.compress(y, *self._gains(self._rate(rate)))
         return {"strings": out["strings"], "shape": tuple(out["shape"]["hyper"])}
 
-    def decompress(  # type: ignore[override]
+    def decompress(
         self, strings: Strings, shape: Sequence[int], rate: int | None = None
     ) -> DecompressOutput:
         """Decodes the output of :meth:`compress` (made at the same ``rate``) into

@@ -298,18 +298,22 @@ class FactorizedPrior(_ImageCodec):
         y_hat, y_likelihoods = self.entropy_bottleneck(self.g_a(x))
         return {"x_hat": self.g_s(y_hat), "likelihoods": {"y": y_likelihoods}}
 
-    def compress(self, x: Tensor) -> CompressOutput:
+    def compress(self, x: Tensor, *, rate: int | None = None) -> CompressOutput:
         """Codes images ``(N, 3, H, W)`` into ``{"strings": [y_strings], "shape"}``, one byte
         string per image. Needs :meth:`update` first."""
         self._check_images(x)
+        self._rate(rate)
         y = self.g_a(x)
         return {
             "strings": [self.entropy_bottleneck.compress(y)],
             "shape": (int(y.size(2)), int(y.size(3))),
         }
 
-    def decompress(self, strings: Strings, shape: Sequence[int]) -> DecompressOutput:
+    def decompress(
+        self, strings: Strings, shape: Sequence[int], *, rate: int | None = None
+    ) -> DecompressOutput:
         """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
+        self._rate(rate)
         (y_strings,) = self._unpack(strings, 1, shape)
         y_hat = self.entropy_bottleneck.decompress(y_strings, shape)
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
@@ -468,17 +472,22 @@ class ScaleHyperprior(_ImageCodec):
         out = self.latent_codec(self.g_a(x))
         return {"x_hat": self.g_s(out["y_hat"]), "likelihoods": out["likelihoods"]}
 
-    def compress(self, x: Tensor, **kwargs: Any) -> CompressOutput:
+    def compress(self, x: Tensor, *, rate: int | None = None, **kwargs: Any) -> CompressOutput:
         """Codes images ``(N, 3, H, W)`` into ``{"strings": [y_strings, z_strings], "shape"}``,
-        one byte string per image and latent. Needs :meth:`update` first."""
+        one byte string per image and latent. Needs :meth:`update` first. ``kwargs`` go to the
+        latent codec for ``y``."""
         self._check_images(x)
+        self._rate(rate)
         y = self.g_a(x)
         self._check_latent(x, y)
         out = self.latent_codec.compress(y, **kwargs)
         return {"strings": out["strings"], "shape": tuple(out["shape"]["hyper"])}
 
-    def decompress(self, strings: Strings, shape: Sequence[int], **kwargs: Any) -> DecompressOutput:
+    def decompress(
+        self, strings: Strings, shape: Sequence[int], *, rate: int | None = None, **kwargs: Any
+    ) -> DecompressOutput:
         """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
+        self._rate(rate)
         strings = self._unpack(strings, 2, shape)
         y_hat = self.latent_codec.decompress(strings, self._shapes(shape), **kwargs)["y_hat"]
         return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
@@ -682,18 +691,25 @@ class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
         return super().forward(x)
 
     @torch.no_grad()
-    def compress(self, x: Tensor, *, threads: int | None = None) -> CompressOutput:  # type: ignore[override]
+    def compress(
+        self, x: Tensor, *, rate: int | None = None, threads: int | None = None
+    ) -> CompressOutput:
         """Codes images ``(N, 3, H, W)``, H and W multiples of 64, into ``{"strings": [y_strings,
         z_strings], "shape"}``. Images are coded in parallel on ``threads`` threads (default:
         one per core); the output never depends on it. Needs :meth:`update` first."""
-        return super().compress(x, threads=threads)
+        return super().compress(x, rate=rate, threads=threads)
 
     @torch.no_grad()
-    def decompress(  # type: ignore[override]
-        self, strings: Strings, shape: Sequence[int], *, threads: int | None = None
+    def decompress(
+        self,
+        strings: Strings,
+        shape: Sequence[int],
+        *,
+        rate: int | None = None,
+        threads: int | None = None,
     ) -> DecompressOutput:
         """Decodes the output of :meth:`compress` into ``{"x_hat"}``, clamped to [0, 1]."""
-        return super().decompress(strings, shape, threads=threads)
+        return super().decompress(strings, shape, rate=rate, threads=threads)
 
     def _y_codec(self) -> RasterScanLatentCodec:
         """The raster-scan codec of ``y`` (``self["y"]``)."""

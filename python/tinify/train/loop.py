@@ -13,7 +13,6 @@ import argparse
 import copy
 import inspect
 import json
-import math
 import random
 import time
 from collections.abc import Sequence
@@ -26,6 +25,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from tinify import distributed
+from tinify.evaluation.metrics import likelihood_bits, psnr, psnr_from_mse
+from tinify.models.base import num_rates
 from tinify.train.checkpoint import (
     get_rng_state,
     load_training_checkpoint,
@@ -70,8 +71,8 @@ def build_model(
 
 def _rates(net: nn.Module) -> list[int | None]:
     """The rates to validate: each of a variable-rate model's, or the one rate (None)."""
-    k = getattr(net, "num_rates", None)
-    return list(range(k)) if k else [None]
+    k = num_rates(net)
+    return list(range(k)) if k > 1 else [None]
 
 
 def _lr_factor(warmup: int, milestones: Sequence[int]) -> Any:
@@ -88,10 +89,6 @@ def _lr_factor(warmup: int, milestones: Sequence[int]) -> Any:
 
 def _forward(net: nn.Module, x: Tensor, rate: int | None) -> Any:
     return net(x) if rate is None else net(x, rate=rate)
-
-
-def _psnr(mse: float) -> float:
-    return 10 * math.log10(1 / mse) if mse > 0 else float("inf")
 
 
 def _centre_crop(x: Tensor, multiple: int = 64, max_hw: tuple[int, int] = (512, 768)) -> Tensor:
@@ -117,8 +114,7 @@ def validate(net: nn.Module, images: Sequence[Tensor]) -> dict[str, Any]:
         for x in images:
             pixels = x.size(-2) * x.size(-1)
             out = _forward(net, x, rate)
-            est = sum(torch.log2(lk).sum() for lk in out["likelihoods"].values())
-            sums["bpp_estimate"] += float(-est) / pixels
+            sums["bpp_estimate"] += likelihood_bits(out["likelihoods"]) / pixels
             enc = net.compress(x) if rate is None else net.compress(x, rate=rate)
             nbytes = sum(len(s[0]) for s in enc["strings"])
             sums["bpp"] += 8 * nbytes / pixels
@@ -127,9 +123,7 @@ def validate(net: nn.Module, images: Sequence[Tensor]) -> dict[str, Any]:
                 if rate is None
                 else net.decompress(enc["strings"], enc["shape"], rate=rate)
             )
-            x8 = (x * 255).round()
-            y8 = (dec["x_hat"] * 255).round()
-            sums["psnr"] += _psnr(float(((x8 - y8) / 255).pow(2).mean()))
+            sums["psnr"] += psnr(x, dec["x_hat"])
         key = "default" if rate is None else str(rate + 1)
         results[key] = {k: v / len(images) for k, v in sums.items()}
     return results
@@ -168,7 +162,7 @@ class Trainer:
         # Seeds: the same model initialisation everywhere, then each rank its own stream.
         torch.manual_seed(cfg.seed)
         net = self.net = build_model(cfg.arch, cfg.quality, cfg.N, cfg.M).to(self.device)
-        self.variable_rate = getattr(net, "num_rates", None) is not None
+        self.variable_rate = num_rates(net) > 1
         if self.variable_rate and (cfg.quality is not None or cfg.lmbda is not None):
             raise ValueError(f"{cfg.arch} trains every rate at once: give neither -q nor --lambda")
         if not self.variable_rate and cfg.quality is None and cfg.lmbda is None:
@@ -389,7 +383,7 @@ class Trainer:
                     record: dict[str, Any] = {"step": step, "epoch": epoch}
                     record.update({k: v / count for k, v in sums.items()})
                     if "mse_loss" in record:
-                        record["psnr"] = _psnr(record["mse_loss"])
+                        record["psnr"] = psnr_from_mse(record["mse_loss"])
                     record["lr"] = self.optimizer.param_groups[0]["lr"]
                     record["train_time_s"] = round(self.train_time, 2)
                     record["time"] = time.time()
