@@ -1,13 +1,15 @@
-"""Distortion metrics as CompressAI reports them: PSNR and MS-SSIM on 8-bit-rounded RGB."""
+"""Rate and distortion as CompressAI reports them: PSNR and MS-SSIM on 8-bit-rounded RGB, and
+the bits a model's likelihoods estimate."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
 
-__all__ = ["ms_ssim", "psnr", "to_8bit"]
+__all__ = ["likelihood_bits", "ms_ssim", "psnr", "psnr_from_mse", "to_8bit"]
 
 
 def to_8bit(x: Tensor) -> Tensor:
@@ -41,8 +43,28 @@ def psnr(a: Tensor, b: Tensor) -> float:
         ValueError: if the shapes differ or are not RGB images.
     """
     a8, b8 = _pair(a, b)
-    mse = (a8 - b8).pow(2).mean().item()
-    return math.inf if mse == 0 else 20 * math.log10(255) - 10 * math.log10(mse)
+    return psnr_from_mse((a8 - b8).pow(2).mean().item(), peak=255)
+
+
+def psnr_from_mse(mse: float, peak: float = 1.0) -> float:
+    """PSNR in dB of a mean squared error on values whose range is ``[0, peak]``:
+    ``20·log10(peak) − 10·log10(mse)``, ``inf`` for a zero error."""
+    return math.inf if mse <= 0 else 20 * math.log10(peak) - 10 * math.log10(mse)
+
+
+def likelihood_bits(likelihoods: Any) -> float:
+    """The information content in bits, ``−Σ log2 p``, of the likelihoods a model's
+    ``forward()`` returns: a tensor, or the dicts and lists of them models and latent codecs
+    nest."""
+    return sum(float(torch.log(t).sum()) / -math.log(2) for t in _flat(likelihoods))
+
+
+def _flat(value: Any) -> list[Tensor]:
+    if torch.is_tensor(value):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [t for item in value for t in _flat(item)]
 
 
 def ms_ssim(a: Tensor, b: Tensor) -> float:

@@ -16,7 +16,6 @@ For each image (8-bit RGB, :func:`tinify.evaluation.metrics`):
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from tinify.evaluation.metrics import likelihood_bits
 
 __all__ = ["evaluate_model", "evaluate_rd"]
 
@@ -68,25 +69,13 @@ def _estimated(model: nn.Module, x: torch.Tensor) -> dict[str, float]:
     out = model(pad(x, padding_multiple(model)).to(device))
     elapsed = time.perf_counter() - start
     pixels = x.shape[-2] * x.shape[-1]
-    bits = sum(
-        float(torch.log(likelihoods).sum()) / -math.log(2)
-        for likelihoods in _flat_likelihoods(out["likelihoods"])
-    )
+    bits = likelihood_bits(out["likelihoods"])
     x_hat = crop(out["x_hat"], tuple(x.shape[-2:])).clamp(0, 1).cpu()
     return _metrics(x, x_hat) | {
         "bpp": bits / pixels,
         "encoding_time": elapsed / 2,
         "decoding_time": elapsed / 2,
     }
-
-
-def _flat_likelihoods(value: Any) -> list[torch.Tensor]:
-    # Latent codecs nest their likelihoods (dicts of dicts, lists); collect every tensor.
-    if torch.is_tensor(value):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    return [t for item in value for t in _flat_likelihoods(item)]
 
 
 def _metrics(x: torch.Tensor, x_hat: torch.Tensor) -> dict[str, float]:
