@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from tinify import distributed
 from tinify.evaluation.metrics import likelihood_bits, psnr, psnr_from_mse
+from tinify.models.base import num_rates
 from tinify.train.checkpoint import (
     get_rng_state,
     load_training_checkpoint,
@@ -70,8 +71,8 @@ def build_model(
 
 def _rates(net: nn.Module) -> list[int | None]:
     """The rates to validate: each of a variable-rate model's, or the one rate (None)."""
-    k = getattr(net, "num_rates", None)
-    return list(range(k)) if k else [None]
+    k = num_rates(net)
+    return list(range(k)) if k > 1 else [None]
 
 
 def _lr_factor(warmup: int, milestones: Sequence[int]) -> Any:
@@ -161,7 +162,7 @@ class Trainer:
         # Seeds: the same model initialisation everywhere, then each rank its own stream.
         torch.manual_seed(cfg.seed)
         net = self.net = build_model(cfg.arch, cfg.quality, cfg.N, cfg.M).to(self.device)
-        self.variable_rate = getattr(net, "num_rates", None) is not None
+        self.variable_rate = num_rates(net) > 1
         if self.variable_rate and (cfg.quality is not None or cfg.lmbda is not None):
             raise ValueError(f"{cfg.arch} trains every rate at once: give neither -q nor --lambda")
         if not self.variable_rate and cfg.quality is None and cfg.lmbda is None:
