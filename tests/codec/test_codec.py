@@ -291,6 +291,18 @@ def test_the_default_model_is_rebuilt_from_the_header(gained: nn.Module) -> None
     assert tfy.read_header(tinify.compress(image)).quality == 2  # DEFAULT_QUALITY
 
 
+def test_one_default_network_serves_every_quality(gained: nn.Module) -> None:
+    from tinify.codec import resolve
+
+    image = smooth_image(30, 40, 3)
+    files = [tinify.compress(image, quality=q) for q in (1, 3, 2)]
+    assert len(resolve._MODEL_CACHE) == 1
+    for q, data in zip((1, 3, 2), files, strict=True):
+        assert tfy.read_header(data).quality == q
+        assert tinify.decompress(data).size == (40, 30)
+    assert len(resolve._MODEL_CACHE) == 1
+
+
 def test_a_variable_rate_model_object_codes_at_the_quality_given(gained: nn.Module) -> None:
     image = smooth_image(30, 40, 3)
     low, high = (tinify.compress(image, gained, q) for q in (1, 3))

@@ -125,6 +125,8 @@ _MODEL_CACHE: dict[tuple[Any, ...], nn.Module] = {}
 
 
 def _cached(key: tuple[Any, ...], build: Callable[[], nn.Module]) -> nn.Module:
+    """The model ``key`` names, built once: one entry per network (a variable-rate network
+    serves all its qualities), the four most recent kept."""
     net = _MODEL_CACHE.get(key)
     if net is None:
         net = build().eval()
@@ -135,11 +137,14 @@ def _cached(key: tuple[Any, ...], build: Callable[[], nn.Module]) -> nn.Module:
 
 
 def _cached_default(quality: int) -> nn.Module:
+    """The default network, one for all its qualities: coding passes every call its rate
+    (``quality - 1``, :func:`tinify.codec.coding._rate_kwargs`)."""
     from tinify.zoo import default
 
-    return _cached(
-        ("default", default.DEFAULT_NAME, quality), lambda: default.load_default(quality)
-    )
+    quality = default.check_quality(quality)
+    net = _cached(("default", default.DEFAULT_NAME), lambda: default.load_default(quality))
+    net.rate = quality - 1
+    return net
 
 
 def _cached_pretrained(arch: str, quality: int, metric: str | None) -> nn.Module:

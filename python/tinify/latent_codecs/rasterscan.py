@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,8 +12,9 @@ from torch import Tensor, nn
 from tinify import registry
 from tinify.autoregressive import (
     RasterScanCoder,
+    SlowPathWarning,
     TorchRasterScanCoder,
-    cached_coder,
+    UnsupportedNetworkError,
     check_context_prediction,
 )
 from tinify.entropy_models import GaussianConditional
@@ -74,7 +76,7 @@ class RasterScanLatentCodec(LatentCodec):
     wavefront order and stream format, torch computing each wavefront's parameters (on
     ``1 x 1`` inputs, as CompressAI evaluates them), several times slower; a
     :class:`~tinify.autoregressive.SlowPathWarning` says so once per codec. The coder is built
-    once and rebuilt only when the weights change.
+    at the first coding call and kept until the weights or tables change (see ``_coder``).
 
     Args:
         gaussian_conditional: the entropy model (its scale table sets the CDF rows).
@@ -150,20 +152,67 @@ class RasterScanLatentCodec(LatentCodec):
 
     def _coder(self) -> RasterScanCoder | TorchRasterScanCoder:
         """The serial loop (see :mod:`tinify.autoregressive`): the Rust one when it can describe
-        the networks, else the torch one (with a one-time :class:`SlowPathWarning`). Built once
-        and kept until the weights change."""
+        the networks, else the torch one (with a one-time :class:`SlowPathWarning`).
+
+        Built at the first coding call and kept on the codec with the entropy model's CDF
+        tables it was built for. It is dropped when those tables are rebuilt (``update()``),
+        when a state_dict is loaded, a part is replaced, the module is moved (``.to()``), or
+        switches between training and evaluation (training steps change the weights in
+        training mode; coding runs in evaluation mode). A write through ``.data`` in
+        evaluation mode goes unseen: call ``train()``/``eval()`` after one.
+        """
+        tables = self.gaussian_conditional.coding_tables()
+        prepared = self.__dict__.get("_prepared_coder")
+        if prepared is not None and prepared[0] is tables:
+            return prepared[1]  # type: ignore[no-any-return]
+        coder = self._build_coder()
+        self.__dict__["_prepared_coder"] = (tables, coder)
+        return coder
+
+    def _build_coder(self) -> RasterScanCoder | TorchRasterScanCoder:
         merge = None if type(self).merge is RasterScanLatentCodec.merge else self.merge
-        return cached_coder(
-            self,
-            self.context_prediction,
-            self.entropy_parameters,
-            self.gaussian_conditional,
-            merge,
-        )
+        parts = (self.context_prediction, self.entropy_parameters, self.gaussian_conditional)
+        try:
+            if merge is not None:
+                raise UnsupportedNetworkError(
+                    "merge() is overridden; the Rust loop only concatenates (params, context)"
+                )
+            return RasterScanCoder(*parts)
+        except UnsupportedNetworkError as err:
+            if not self.__dict__.get("_slow_path_warned"):
+                self.__dict__["_slow_path_warned"] = True
+                warnings.warn(
+                    f"{type(self).__name__}: {err}; coding with torch computing each "
+                    "wavefront's parameters, which is slower (same stream format)",
+                    SlowPathWarning,
+                    stacklevel=4,
+                )
+            return TorchRasterScanCoder(*parts, merge)
+
+    def _drop_coder(self) -> None:
+        self.__dict__.pop("_prepared_coder", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("gaussian_conditional", "entropy_parameters", "context_prediction"):
+            self._drop_coder()
+        super().__setattr__(name, value)
+
+    def train(self, mode: bool = True) -> RasterScanLatentCodec:
+        self._drop_coder()
+        return super().train(mode)
+
+    def _apply(self, *args: Any, **kwargs: Any) -> Any:
+        self._drop_coder()
+        return super()._apply(*args, **kwargs)
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        self._drop_coder()
+        super()._load_from_state_dict(*args, **kwargs)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        return {k: v for k, v in state.items() if k != "_raster_scan_cache"}
+        state = dict(super().__getstate__())
+        state.pop("_prepared_coder", None)
+        return state
 
     def _check_params(self, params: Tensor, n: int, shape: tuple[int, ...]) -> None:
         if params.dim() != 4 or params.size(0) != n or tuple(params.shape[2:]) != tuple(shape):

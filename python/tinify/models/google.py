@@ -136,6 +136,17 @@ class _ImageCodec(CompressionModel):
     def __getitem__(self, key: str) -> LatentCodec:
         return self.latent_codec[key]
 
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> Any:
+        # New weights: the codec and what it prepared from the old ones are composed anew.
+        self.__dict__.pop("_latent_codec", None)
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+    def _apply(self, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__.pop("_latent_codec", None)
+        return super()._apply(*args, **kwargs)
+
     def __getstate__(self) -> dict[str, Any]:
         # Copies and pickles carry the modules; the codec over them is composed again.
         state = dict(super().__getstate__())

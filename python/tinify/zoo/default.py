@@ -50,6 +50,24 @@ def _state_dict() -> dict[str, Any]:
     return state
 
 
+def check_quality(quality: int | None) -> int:
+    """``quality`` (default :data:`DEFAULT_QUALITY`), checked to be one of :data:`QUALITIES`.
+
+    Raises:
+        ValueError: if ``quality`` is not one of :data:`QUALITIES`.
+        TypeError: if ``quality`` is not an int.
+    """
+    if quality is None:
+        quality = DEFAULT_QUALITY
+    if isinstance(quality, bool) or not isinstance(quality, int):
+        raise TypeError(f"quality must be an int, got {type(quality).__name__}")
+    if quality not in QUALITIES:
+        raise ValueError(
+            f"{DEFAULT_NAME} has qualities {QUALITIES[0]} to {QUALITIES[-1]}, got {quality}"
+        )
+    return quality
+
+
 def load_default(quality: int | None = None) -> GainedMeanScaleHyperprior:
     """The default model, in eval mode, set to code at ``quality``.
 
@@ -61,14 +79,7 @@ def load_default(quality: int | None = None) -> GainedMeanScaleHyperprior:
         TypeError: if ``quality`` is not an int.
         FileNotFoundError: if the weights file is missing from the installation.
     """
-    if quality is None:
-        quality = DEFAULT_QUALITY
-    if isinstance(quality, bool) or not isinstance(quality, int):
-        raise TypeError(f"quality must be an int, got {type(quality).__name__}")
-    if quality not in QUALITIES:
-        raise ValueError(
-            f"{DEFAULT_NAME} has qualities {QUALITIES[0]} to {QUALITIES[-1]}, got {quality}"
-        )
+    quality = check_quality(quality)
     from tinify.models.gain import GainedMeanScaleHyperprior
 
     net = GainedMeanScaleHyperprior.from_state_dict(_state_dict())
