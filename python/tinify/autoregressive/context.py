@@ -38,6 +38,7 @@ def check_context_prediction(conv: nn.Module) -> int:
 def masked_weight(conv: nn.Conv2d) -> Tensor:
     """The kernel a context model convolves with: ``masked_weight()`` of a
     :class:`~tinify.layers.MaskedConv2d`, else ``weight * mask`` (``mask`` if it has one)."""
-    if hasattr(conv, "masked_weight"):
-        return conv.masked_weight()
+    method = getattr(conv, "masked_weight", None)  # any module that masks its own kernel
+    if callable(method):
+        return method()
     return conv.weight * getattr(conv, "mask", 1)

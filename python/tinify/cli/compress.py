@@ -10,8 +10,9 @@ for that architecture (downloaded once into torch.hub's cache).
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from tinify.cli._files import human_bytes, plan, run_jobs
+from tinify.cli._files import Job, human_bytes, plan, run_jobs
 from tinify.files import IMAGE_SUFFIXES
 
 HELP = "compress images (files, folders, globs) to .tfy files"
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
         model = zoo.load_checkpoint(args.checkpoint, args.model)  # once for all the files
 
-    def work(job):  # type: ignore[no-untyped-def]
+    def work(job: Job) -> Any:
         return codec.compress_file(
             job.src,
             job.dst,
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.force,
         )
 
-    def describe(job, report):  # type: ignore[no-untyped-def]
+    def describe(job: Job, report: Any) -> str:
         return (
             f"{job.src} -> {job.dst}: {report.width}x{report.height} {report.mode}, "
             f"{human_bytes(report.bytes)}, {report.bpp:.3f} bpp, {report.seconds:.2f} s"

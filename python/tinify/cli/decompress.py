@@ -10,8 +10,9 @@ made with a model of one's own need its --checkpoint.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from tinify.cli._files import plan, run_jobs
+from tinify.cli._files import Job, plan, run_jobs
 
 HELP = "decompress .tfy files to images"
 
@@ -53,13 +54,13 @@ def run(args: argparse.Namespace) -> int:
 
         model = zoo.load_checkpoint(args.checkpoint, args.model)
 
-    def work(job):  # type: ignore[no-untyped-def]
+    def work(job: Job) -> Any:
         # decompress_file checks the container before it imports torch (tinify.codec.container).
         from tinify.codec import decompress_file
 
         return decompress_file(job.src, job.dst, model=model, overwrite=args.force)
 
-    def describe(job, report):  # type: ignore[no-untyped-def]
+    def describe(job: Job, report: Any) -> str:
         return (
             f"{job.src} -> {job.dst}: {report.width}x{report.height} {report.mode}, "
             f"{report.bpp:.3f} bpp, {report.seconds:.2f} s"

@@ -141,8 +141,11 @@ def compress_loaded(
     """The ``.tfy`` bytes of the loaded image ``x`` coded by ``net``, with the header and
     strings they hold."""
     multiple = padding_multiple(net)
+    model: Any = net  # any module with CompressAI's compress(), not only a CompressionModel
     with _eval_mode(net):
-        out = net.compress(pad(x, multiple).to(_device(net)), **_rate_kwargs(net, identity.quality))
+        out = model.compress(
+            pad(x, multiple).to(_device(net)), **_rate_kwargs(net, identity.quality)
+        )
     strings = out["strings"]
     if any(len(stream) != 1 for stream in strings):
         raise ValueError("the model returned more than one string per stream for one image")
@@ -166,8 +169,9 @@ def compress_loaded(
 
 def decompress_loaded(net: nn.Module, header: tfy.TfyHeader, strings: tfy.Strings) -> Tensor:
     """The image (cropped to the header's size) ``net`` decodes from a file's strings."""
+    model: Any = net  # any module with CompressAI's decompress(), as in compress_loaded
     with _eval_mode(net):
-        out = net.decompress(strings, header.shape, **_rate_kwargs(net, header.quality))
+        out = model.decompress(strings, header.shape, **_rate_kwargs(net, header.quality))
     x_hat = out["x_hat"]
     padded = header.padded_size
     if x_hat.dim() != 4 or tuple(x_hat.shape[:2]) != (1, 3) or tuple(x_hat.shape[2:]) != padded:

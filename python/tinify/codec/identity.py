@@ -63,21 +63,15 @@ def weights_digest(model: nn.Module) -> str:
 
 
 def architecture_of(model: nn.Module) -> str:
-    """The registered architecture name of a model (``tinify.zoo.architecture_of``)."""
-    try:
-        from tinify.zoo import architecture_of as zoo_architecture_of
-    except ImportError:
-        zoo_architecture_of = None
-    if zoo_architecture_of is not None:
-        return str(zoo_architecture_of(model))
-    from tinify import registry
+    """The registered architecture name of a model, which a ``.tfy`` header records
+    (:func:`tinify.zoo.architecture_of`, the one owner of the rule).
 
-    for name in registry.names("model"):
-        if registry.resolve("model", name) is type(model):
-            return name
-    raise ValueError(
-        f"{type(model).__name__} is not a registered architecture: a .tfy file must name it"
-    )
+    Raises:
+        TypeError: ``model`` is not an instance of a registered model class.
+    """
+    from tinify.zoo import architecture_of as registered_name
+
+    return registered_name(model)
 
 
 def check_identity(header: tfy.TfyHeader, net: nn.Module) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from torch.utils.data import Dataset
@@ -58,7 +58,7 @@ class CacheDataset(Dataset):
             self._generate_cache()
             self._load_cache(mode="r")
 
-    def _load_cache(self, mode: str) -> None:
+    def _load_cache(self, mode: Literal["r", "w+"]) -> None:
         info = json.loads((self._cache_root / "info.json").read_text())
         self._store = {
             key: np.memmap(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 __all__ = ["METHODS", "bd_psnr", "bd_rate", "distortion"]
 
@@ -69,6 +69,28 @@ def _call(
     return float(value), note
 
 
+@overload
+def bd_rate(
+    anchor: Mapping[str, Any],
+    test: Mapping[str, Any],
+    metric: str = ...,
+    method: str = ...,
+    *,
+    with_note: Literal[False] = ...,
+) -> float: ...
+
+
+@overload
+def bd_rate(
+    anchor: Mapping[str, Any],
+    test: Mapping[str, Any],
+    metric: str = ...,
+    method: str = ...,
+    *,
+    with_note: Literal[True],
+) -> tuple[float, str | None]: ...
+
+
 def bd_rate(
     anchor: Mapping[str, Any],
     test: Mapping[str, Any],
@@ -93,6 +115,28 @@ def bd_rate(
     """
     value, note = _call("bd_rate", anchor, test, metric, method)
     return (value, note) if with_note else value
+
+
+@overload
+def bd_psnr(
+    anchor: Mapping[str, Any],
+    test: Mapping[str, Any],
+    metric: str = ...,
+    method: str = ...,
+    *,
+    with_note: Literal[False] = ...,
+) -> float: ...
+
+
+@overload
+def bd_psnr(
+    anchor: Mapping[str, Any],
+    test: Mapping[str, Any],
+    metric: str = ...,
+    method: str = ...,
+    *,
+    with_note: Literal[True],
+) -> tuple[float, str | None]: ...
 
 
 def bd_psnr(

@@ -70,7 +70,7 @@ def _estimated(model: nn.Module, x: torch.Tensor) -> dict[str, float]:
     elapsed = time.perf_counter() - start
     pixels = x.shape[-2] * x.shape[-1]
     bits = likelihood_bits(out["likelihoods"])
-    x_hat = crop(out["x_hat"], tuple(x.shape[-2:])).clamp(0, 1).cpu()
+    x_hat = crop(out["x_hat"], (x.shape[-2], x.shape[-1])).clamp(0, 1).cpu()
     return _metrics(x, x_hat) | {
         "bpp": bits / pixels,
         "encoding_time": elapsed / 2,

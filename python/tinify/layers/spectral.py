@@ -32,7 +32,7 @@ class _SpectralKernel:
             if spatial is not None:  # inside the convolution's own __init__
                 return spatial
         return torch.fft.irfftn(
-            self.weight_transformed,  # type: ignore[attr-defined]
+            self.weight_transformed,
             s=self.kernel_size,
             dim=self.dim,
             norm="ortho",
@@ -44,7 +44,9 @@ class _SpectralKernel:
         return self._parameters.get("weight")
 
 
-class SpectralConv2d(_SpectralKernel, nn.Conv2d):
+# The kernel is computed from weight_transformed, so a read-only property stands in for the
+# convolution's weight parameter, which mypy sees as a writeable attribute of _ConvNd.
+class SpectralConv2d(_SpectralKernel, nn.Conv2d):  # type: ignore[override]
     """A 2-D convolution whose kernel is a parameter in the frequency domain.
 
     From `Efficient Nonlinear Transforms for Lossy Image Compression
@@ -59,7 +61,7 @@ class SpectralConv2d(_SpectralKernel, nn.Conv2d):
     """
 
 
-class SpectralConvTranspose2d(_SpectralKernel, nn.ConvTranspose2d):
+class SpectralConvTranspose2d(_SpectralKernel, nn.ConvTranspose2d):  # type: ignore[override]  # as above
     """The transposed convolution of :class:`SpectralConv2d`: its kernel is stored in the
     frequency domain.
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib
 import inspect
 import json
 import random
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -26,7 +28,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from tinify import distributed
 from tinify.evaluation.metrics import likelihood_bits, psnr, psnr_from_mse
-from tinify.models.base import num_rates
+from tinify.models.base import CompressionModel, num_rates
 from tinify.train.checkpoint import (
     get_rng_state,
     load_training_checkpoint,
@@ -44,15 +46,15 @@ __all__ = ["Trainer", "add_arguments", "build_model", "main", "train", "validate
 
 def build_model(
     arch: str, quality: int | None = None, N: int | None = None, M: int | None = None
-) -> nn.Module:
+) -> CompressionModel:
     """A fresh model: the zoo's architecture at ``quality``, or, with ``N``/``M`` or for a
     registered model outside the zoo, the registered class built with them."""
     from tinify import registry
 
-    zoo = None
+    zoo: ModuleType | None = None
     if N is None and M is None and quality is not None:
         try:
-            import tinify.zoo as zoo
+            zoo = importlib.import_module("tinify.zoo")
         except ImportError:
             zoo = None
     if zoo is not None:
@@ -102,7 +104,7 @@ def _centre_crop(x: Tensor, multiple: int = 64, max_hw: tuple[int, int] = (512, 
 
 
 @torch.no_grad()
-def validate(net: nn.Module, images: Sequence[Tensor]) -> dict[str, Any]:
+def validate(net: CompressionModel, images: Sequence[Tensor]) -> dict[str, Any]:
     """Codes each image for real at each rate: bpp from the strings beside the estimate, and
     the PSNR of the decoded image. Calls ``update(force=True)`` first (the CDF tables follow
     the weights); leaves ``net`` in eval mode."""
@@ -171,6 +173,7 @@ class Trainer:
         if lmbda is None and not self.variable_rate:
             from tinify.zoo import LAMBDAS
 
+            assert cfg.quality is not None  # checked above: -q or --lambda
             lmbda = LAMBDAS[cfg.metric][cfg.quality]
         seed = cfg.seed + self.rank
         torch.manual_seed(seed)
@@ -186,7 +189,8 @@ class Trainer:
         if cfg.mixed_quantization:
             if not hasattr(type(net), "mixed_quantization"):
                 raise ValueError(f"{cfg.arch} has no mixed quantization to switch on")
-            net.mixed_quantization = True
+            # Checked just above: the class declares the switch, CompressionModel does not.
+            net.mixed_quantization = True  # type: ignore[assignment]
         self.criterion = RateDistortionLoss(lmbda or 1.0, metric=cfg.metric)
         self.optimizer, self.aux_optimizer = configure_optimizers(net, lr=cfg.lr, aux_lr=cfg.aux_lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -202,7 +206,7 @@ class Trainer:
         self._precision = autocast_transforms(net) if cfg.bf16 else []
 
         self.dataset = _dataset(cfg)
-        self.sampler = DistributedSampler(
+        self.sampler: DistributedSampler[Any] = DistributedSampler(
             self.dataset,
             num_replicas=self.world,
             rank=self.rank,
@@ -232,7 +236,8 @@ class Trainer:
             sync = (
                 "forward_sync_buffers" if "forward_sync_buffers" in params else "broadcast_buffers"
             )
-            self.model = ddp(net, **{sync: False})
+            options: dict[str, Any] = {sync: False}
+            self.model = ddp(net, **options)
 
         self.val_images: list[Tensor] = []
         if cfg.val is not None and self.main_rank:
@@ -264,7 +269,7 @@ class Trainer:
         self.train_time = float(state.get("train_time_s", 0.0))
 
     @property
-    def averaged(self) -> nn.Module:
+    def averaged(self) -> CompressionModel:
         """The model that is validated and exported: the moving average, or the raw weights."""
         return self.ema if self.ema is not None else self.net
 
@@ -404,7 +409,8 @@ class Trainer:
         rate = None
         if self.variable_rate:
             rate = int(torch.randint(net.num_rates, (), generator=self.rate_generator))
-            self.criterion.lmbda = net.lmbda(rate)
+            # Variable-rate models (num_rates > 1) define lmbda(rate); CompressionModel does not.
+            self.criterion.lmbda = net.lmbda(rate)  # type: ignore[operator]
         output = _forward(self.model, x, rate)
         losses = self.criterion(output, x)
         aux_loss = net.aux_loss()

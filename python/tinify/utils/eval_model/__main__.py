@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -173,12 +174,12 @@ def _runs(args: argparse.Namespace) -> list[tuple[str, int | None, Callable[[], 
         if not qualities:
             raise ValueError("give the qualities with -q, e.g. -q 1,2,3")
         return [
-            (f"{args.architecture}-{args.metric}-{q}-{desc}", q, lambda q=q: pretrained(q))
+            (f"{args.architecture}-{args.metric}-{q}-{desc}", q, partial(pretrained, q))
             for q in qualities
         ]
     if not args.checkpoint_paths:
         raise ValueError("give the checkpoints with -p PATH [PATH ...]")
-    return [(f"{_stem(p)}-{desc}", None, lambda p=p: checkpoint(p)) for p in args.checkpoint_paths]
+    return [(f"{_stem(p)}-{desc}", None, partial(checkpoint, p)) for p in args.checkpoint_paths]
 
 
 def _write_per_image(
