@@ -4,10 +4,14 @@
 quantization steps, and the entropy bottleneck's tables come from a perturbed density.
 """
 
+import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from tinify.latent_codecs import HyperLatentCodec
+from tinify.entropy_models import EntropyBottleneck
+from tinify.latent_codecs import GainHyperLatentCodec, HyperLatentCodec
+from tinify.models import MeanScaleHyperprior
 
 from .builders import (
     TINIFY,
@@ -71,3 +75,58 @@ def test_forward_and_bytes_equal_compressai(quantizer):
 def test_unknown_quantizer_raises_value_error_naming_it():
     with pytest.raises(ValueError, match="quantizer"):
         HyperLatentCodec(TINIFY.em.EntropyBottleneck(2), torch.nn.Identity(), None, "round")
+
+
+def _engine_codec(prior: str, gain: bool = False) -> nn.Module:
+    """A hyper codec whose h_s the engine runs (convolutions and ReLU)."""
+    torch.manual_seed(3)
+    h_a = nn.Conv2d(8, 6, 3, padding=1)
+    h_s = nn.Sequential(nn.Conv2d(6, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 1))
+    cls = GainHyperLatentCodec if gain else HyperLatentCodec
+    return ready(cls(EntropyBottleneck(6), h_a, h_s, prior=prior))
+
+
+@pytest.mark.parametrize("gain", [False, True])
+def test_the_engine_prior_gives_the_engines_params_in_compress_and_decompress(gain):
+    from tinify import engine
+
+    codec = _engine_codec("engine", gain)
+    y = torch.randn(2, 8, 5, 7) * 4
+    args = (torch.full((1, 6, 1, 1), 1.5), torch.full((1, 6, 1, 1), 0.5)) if gain else ()
+    out = codec.compress(y, *args)
+    z_hat = codec.entropy_bottleneck.decompress(out["strings"][0], out["shape"])
+    if gain:
+        z_hat = z_hat * args[1]
+    expected = engine.run(engine.compile(codec.h_s), z_hat.numpy())
+    assert np.array_equal(out["params"].numpy(), expected)
+    params = codec.decompress(out["strings"], out["shape"], *args[1:])["params"]
+    assert torch.equal(params, out["params"])
+    program = codec.__dict__["_engine_prior"]
+    codec.decompress(out["strings"], out["shape"], *args[1:])
+    assert codec.__dict__["_engine_prior"] is program  # compiled once
+    codec.load_state_dict(codec.state_dict())
+    assert "_engine_prior" not in codec.__dict__  # dropped with new weights
+    torch_codec = _engine_codec("torch", gain)
+    assert torch_codec.compress(y, *args)["strings"] == out["strings"]  # z is coded alike
+
+
+def test_an_unknown_prior_is_refused():
+    with pytest.raises(ValueError, match="unknown prior 'numpy'"):
+        _engine_codec("numpy")
+    net = MeanScaleHyperprior(8, 12)
+    with pytest.raises(ValueError, match="unknown prior"):
+        net.prior = "gpu"
+
+
+def test_a_model_with_the_engine_prior_decodes_what_it_codes():
+    torch.manual_seed(0)
+    net = MeanScaleHyperprior(8, 12).eval()
+    net.update()
+    x = torch.rand(2, 3, 64, 128)
+    net.prior = "engine"
+    assert net["hyper"].prior == "engine"
+    with torch.no_grad():
+        out = net.compress(x)
+        first = net.decompress(out["strings"], out["shape"])["x_hat"]
+        again = net.decompress(out["strings"], out["shape"])["x_hat"]
+    assert torch.equal(first, again) and first.shape == x.shape

@@ -16,6 +16,7 @@ from tinify.typing import (
 )
 
 __all__ = [
+    "PRIORS",
     "QUANTIZERS",
     "LatentCodec",
     "check_children",
@@ -28,6 +29,11 @@ __all__ = [
 #: model's own output (uniform noise when training), ``"ste"`` rounds around the means with a
 #: straight-through gradient.
 QUANTIZERS = ("noise", "ste")
+
+#: Where the hyper codecs compute ``params = h_s(z_hat)`` in ``compress`` and ``decompress``:
+#: ``"torch"`` (CompressAI's floats, its bytes) or ``"engine"`` (:mod:`tinify.engine`, the same
+#: bits on every machine, kernel and thread count; see ``docs/determinism.md``).
+PRIORS = ("torch", "engine")
 
 
 class LatentCodec(nn.Module):
@@ -114,3 +120,67 @@ def check_children(owner: nn.Module, children: Mapping[str, Any], keys: tuple[st
         raise ValueError(
             f"{type(owner).__name__} needs the child latent codecs {list(keys)}, missing {missing}"
         )
+
+
+class EnginePrior:
+    """``h_s`` compiled for :mod:`tinify.engine`, kept by a hyper codec beside the module.
+
+    Compiled at the first coding call with ``prior="engine"``; the hyper codec drops it when
+    a state_dict is loaded, ``h_s`` is replaced, the module is moved, or it switches between
+    training and evaluation (training steps change the weights in training mode).
+    """
+
+    __slots__ = ("program",)
+
+    def __init__(self, h_s: nn.Module) -> None:
+        from tinify import engine  # the engine's import is needed on this path alone
+
+        self.program = engine.compile(h_s)
+
+    def __call__(self, z_hat: Tensor) -> Tensor:
+        from tinify import engine
+
+        params = engine.run(self.program, z_hat.detach().to("cpu", torch.float32).contiguous())
+        return torch.from_numpy(params).to(z_hat.device)  # type: ignore[arg-type]
+
+
+class PreparedPrior(nn.Module):
+    """Mixin of the hyper codecs: the ``prior`` choice and the engine program it prepares."""
+
+    h_s: nn.Module
+    prior: str
+
+    def _params(self, z_hat: Tensor) -> Tensor:
+        """``h_s(z_hat)`` for coding, on the path :attr:`prior` names."""
+        if self.prior == "torch":
+            return self.h_s(z_hat)  # type: ignore[no-any-return]
+        prepared = self.__dict__.get("_engine_prior")
+        if prepared is None:
+            prepared = EnginePrior(self.h_s)
+            self.__dict__["_engine_prior"] = prepared
+        return prepared(z_hat)  # type: ignore[no-any-return]
+
+    def _drop_prior(self) -> None:
+        self.__dict__.pop("_engine_prior", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "h_s":
+            self._drop_prior()
+        super().__setattr__(name, value)
+
+    def train(self, mode: bool = True) -> Any:
+        self._drop_prior()
+        return super().train(mode)
+
+    def _apply(self, *args: Any, **kwargs: Any) -> Any:
+        self._drop_prior()
+        return super()._apply(*args, **kwargs)
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        self._drop_prior()
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_engine_prior", None)
+        return state

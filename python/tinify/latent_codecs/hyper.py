@@ -8,7 +8,14 @@ from torch import Tensor, nn
 
 from tinify import registry
 from tinify.entropy_models import EntropyBottleneck
-from tinify.latent_codecs.base import QUANTIZERS, LatentCodec, check_choice, one_stream
+from tinify.latent_codecs.base import (
+    PRIORS,
+    QUANTIZERS,
+    LatentCodec,
+    PreparedPrior,
+    check_choice,
+    one_stream,
+)
 from tinify.ops import quantize_ste
 from tinify.typing import LatentCompressOutput
 
@@ -29,7 +36,7 @@ class HyperDecompressOutput(TypedDict):
 
 
 @registry.register("latent_codec", "HyperLatentCodec")
-class HyperLatentCodec(LatentCodec):
+class HyperLatentCodec(PreparedPrior, LatentCodec):
     """Entropy bottleneck codec with surrounding ``h_a`` and ``h_s`` transforms.
 
     "Hyper" side-information branch introduced in `"Variational Image Compression with a
@@ -58,6 +65,10 @@ class HyperLatentCodec(LatentCodec):
         quantizer: ``"noise"`` passes the entropy bottleneck's ``z_hat`` (noisy when
             training) to ``h_s``; ``"ste"`` rounds ``z`` around the medians with a
             straight-through gradient.
+        prior: where ``compress`` and ``decompress`` compute ``params``: ``"torch"``
+            (CompressAI's floats and bytes, the default) or ``"engine"`` (the deterministic
+            engine: encoder and decoder compute the same scales on every machine; ``h_s`` is
+            compiled once and kept until the weights are loaded or trained).
         **kwargs: ignored (CompressAI compatibility).
     """
 
@@ -71,10 +82,13 @@ class HyperLatentCodec(LatentCodec):
         h_a: nn.Module,
         h_s: nn.Module,
         quantizer: str = "noise",
+        prior: str = "torch",
         **kwargs: Any,
     ) -> None:
         super().__init__()
         check_choice("quantizer", quantizer, QUANTIZERS)
+        check_choice("prior", prior, PRIORS)
+        self.prior = prior
         self.entropy_bottleneck = entropy_bottleneck
         self.h_a = h_a
         self.h_s = h_s
@@ -94,11 +108,11 @@ class HyperLatentCodec(LatentCodec):
         shape = tuple(int(s) for s in z.shape[2:])
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
-        return {"strings": [z_strings], "shape": shape, "params": self.h_s(z_hat)}
+        return {"strings": [z_strings], "shape": shape, "params": self._params(z_hat)}
 
     def decompress(  # type: ignore[override]
         self, strings: list[list[bytes]], shape: tuple[int, ...], **kwargs: Any
     ) -> HyperDecompressOutput:
         (z_strings,) = one_stream(strings, self)
         z_hat = self.entropy_bottleneck.decompress(z_strings, tuple(shape))
-        return {"params": self.h_s(z_hat)}
+        return {"params": self._params(z_hat)}

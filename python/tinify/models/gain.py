@@ -119,7 +119,9 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
                 "y": GaussianConditionalLatentCodec(
                     gaussian_conditional=self.gaussian_conditional, chunks=("scales", "means")
                 ),
-                "hyper": GainHyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+                "hyper": GainHyperLatentCodec(
+                    self.entropy_bottleneck, self.h_a, self.h_s, prior=self.prior
+                ),
             },
             hyper_input="gained",
         )

@@ -17,6 +17,7 @@ from tinify.latent_codecs import (
     LatentCodec,
     RasterScanLatentCodec,
 )
+from tinify.latent_codecs.base import PRIORS, check_choice
 from tinify.layers import GDN, MaskedConv2d
 from tinify.limits import check_latent_size
 from tinify.models.base import (
@@ -115,8 +116,16 @@ class _ImageCodec(CompressionModel):
     #: same module objects, not registered a second time.
     LATENT_CODEC_KEYS: ClassVar[Mapping[str, str]] = {}
 
+    #: Where ``compress``/``decompress`` compute ``h_s``'s output, the Gaussians' parameters:
+    #: ``"torch"`` (CompressAI's floats, so its bytes: the default, and what ``.tfy`` files
+    #: of this format version hold) or ``"engine"`` (:mod:`tinify.engine`: encoder and
+    #: decoder compute the same scales on every machine). Both ends must use the same one.
+    prior: str = "torch"
+
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in self.LATENT_CODEC_KEYS.values():
+        if name == "prior":
+            check_choice("prior", value, PRIORS)
+        if name == "prior" or name in self.LATENT_CODEC_KEYS.values():
             # A part was replaced (a subclass's own h_a, say): compose the codec anew.
             self.__dict__.pop("_latent_codec", None)
         super().__setattr__(name, value)
@@ -465,7 +474,9 @@ class ScaleHyperprior(_ImageCodec):
                 "y": GaussianConditionalLatentCodec(
                     gaussian_conditional=self.gaussian_conditional, chunks=("scales",)
                 ),
-                "hyper": HyperLatentCodec(self.entropy_bottleneck, AbsInput(self.h_a), self.h_s),
+                "hyper": HyperLatentCodec(
+                    self.entropy_bottleneck, AbsInput(self.h_a), self.h_s, prior=self.prior
+                ),
             }
         )
 
@@ -601,7 +612,9 @@ class MeanScaleHyperprior(ScaleHyperprior):
                 "y": GaussianConditionalLatentCodec(
                     gaussian_conditional=self.gaussian_conditional, chunks=("scales", "means")
                 ),
-                "hyper": HyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+                "hyper": HyperLatentCodec(
+                    self.entropy_bottleneck, self.h_a, self.h_s, prior=self.prior
+                ),
             }
         )
 
@@ -692,7 +705,9 @@ class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
                 "y": RasterScanLatentCodec(
                     self.gaussian_conditional, self.entropy_parameters, self.context_prediction
                 ),
-                "hyper": HyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+                "hyper": HyperLatentCodec(
+                    self.entropy_bottleneck, self.h_a, self.h_s, prior=self.prior
+                ),
             }
         )
 

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from tinify import registry
 from tinify.entropy_models import EntropyBottleneck
-from tinify.latent_codecs.base import LatentCodec, one_stream
+from tinify.latent_codecs.base import PRIORS, LatentCodec, PreparedPrior, check_choice, one_stream
 from tinify.latent_codecs.hyper import HyperDecompressOutput, HyperForwardOutput
 from tinify.typing import LatentCompressOutput
 
@@ -16,7 +16,7 @@ __all__ = ["GainHyperLatentCodec"]
 
 
 @registry.register("latent_codec", "GainHyperLatentCodec")
-class GainHyperLatentCodec(LatentCodec):
+class GainHyperLatentCodec(PreparedPrior, LatentCodec):
     """Entropy bottleneck codec with surrounding ``h_a`` and ``h_s`` transforms.
 
     Gain-controlled side branch for hyperprior introduced in `"Asymmetric Gained Deep Image
@@ -44,6 +44,9 @@ class GainHyperLatentCodec(LatentCodec):
         entropy_bottleneck: the entropy model of the scaled ``z``.
         h_a: hyper analysis transform, ``y`` → ``z``.
         h_s: hyper synthesis transform, ``z_hat · gain_inv`` → ``params``.
+        prior: ``"torch"`` or ``"engine"``, as in
+            :class:`~tinify.latent_codecs.HyperLatentCodec`; the gain is one correctly
+            rounded multiply either way, the same bits on every machine.
         **kwargs: ignored (CompressAI compatibility).
     """
 
@@ -52,9 +55,16 @@ class GainHyperLatentCodec(LatentCodec):
     h_s: nn.Module
 
     def __init__(
-        self, entropy_bottleneck: EntropyBottleneck, h_a: nn.Module, h_s: nn.Module, **kwargs: Any
+        self,
+        entropy_bottleneck: EntropyBottleneck,
+        h_a: nn.Module,
+        h_s: nn.Module,
+        prior: str = "torch",
+        **kwargs: Any,
     ) -> None:
         super().__init__()
+        check_choice("prior", prior, PRIORS)
+        self.prior = prior
         self.entropy_bottleneck = entropy_bottleneck
         self.h_a = h_a
         self.h_s = h_s
@@ -71,7 +81,11 @@ class GainHyperLatentCodec(LatentCodec):
         shape = tuple(int(s) for s in z.shape[2:])
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
-        return {"strings": [z_strings], "shape": shape, "params": self.h_s(z_hat * gain_inv)}
+        return {
+            "strings": [z_strings],
+            "shape": shape,
+            "params": self._params(z_hat * gain_inv),
+        }
 
     def decompress(  # type: ignore[override]
         self,
@@ -82,4 +96,4 @@ class GainHyperLatentCodec(LatentCodec):
     ) -> HyperDecompressOutput:
         (z_strings,) = one_stream(strings, self)
         z_hat = self.entropy_bottleneck.decompress(z_strings, tuple(shape))
-        return {"params": self.h_s(z_hat * gain_inv)}
+        return {"params": self._params(z_hat * gain_inv)}
