@@ -2,13 +2,14 @@
 # The training campaign of the default model (run from the repository root).
 #
 # Phase B (from 2026-12-03): starts from the phase-A weights shipped as tinify-default-1
-# (step 8500) and goes on indefinitely: both photo folders minus the five held-out
+# (step 8500) and runs to STEPS optimiser steps in total, resume included (default 1,000,000:
+# until stopped, in practice): both photo folders minus the five held-out
 # photographs, crops shared by pixel count, downscaled x0.5-1, flipped and turned, Adam 3e-4
 # after a 500-step warm-up with no milestone, EMA 0.999 of the weights, mixed quantization,
 # g_a and g_s under bf16 autocast (1.6x faster on this CPU at equal loss: throughput.py).
 #
 #   sh recipes/default/train.sh            # resumes recipes/default/snapshot.pth.tar if present
-#   STEPS=40000 sh recipes/default/train.sh
+#   STEPS=40000 sh recipes/default/train.sh   # stops at step 40000 in total, not 40000 more
 #
 # DATA is the folder holding photos/ and photos-extra/ (default: ../shared/data, relative to
 # the repository root). THREADS is torch's thread count (default 1: leave a core free).

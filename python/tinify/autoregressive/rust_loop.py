@@ -42,7 +42,9 @@ def describe_entropy_parameters(module: nn.Module) -> list[tuple[Any, ...]]:
 
     Raises:
         UnsupportedNetworkError: naming the first layer that is not a 1x1, stride-1, ungrouped
-            convolution, ReLU, LeakyReLU, exact GELU or Identity.
+            convolution, ReLU, LeakyReLU, GELU in its erf form (``approximate="none"``; the
+            core evaluates erf from basic operations, to about 1.5e-7, so its floats are the
+            core's own, the same on every machine, not torch's) or Identity.
     """
     layers: list[tuple[Any, ...]] = []
     for name, layer in _leaves(module, "entropy_parameters"):

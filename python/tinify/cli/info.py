@@ -1,6 +1,7 @@
 """Show the header of .tfy files: the model that coded the image (architecture, name,
 quality, metric, weights digest), the image's size and colour mode, the latent shapes and the
-size of each coded stream. Reads the header only; torch is not loaded."""
+size of each coded stream. Each file is read and checked once, as the decoder checks its
+container (checksum, lengths, limits), but no image is decoded: torch is not loaded."""
 
 from __future__ import annotations
 

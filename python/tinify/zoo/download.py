@@ -36,19 +36,13 @@ def fetch_state_dict(url: str, *, progress: bool = True, map_location: Any = "cp
             a local file instead).
         ValueError: if the download does not match its hash or is not a checkpoint.
     """
-    import inspect
-
     import torch.hub
 
-    kwargs: dict[str, Any] = {
-        "progress": progress,
-        "check_hash": True,
-        "map_location": map_location,
-    }
-    if "weights_only" in inspect.signature(torch.hub.load_state_dict_from_url).parameters:
-        kwargs["weights_only"] = True
     try:
-        return torch.hub.load_state_dict_from_url(url, **kwargs)
+        # weights_only: unpickling runs no code (torch >= 2.1, which tinify requires, has it).
+        return torch.hub.load_state_dict_from_url(
+            url, progress=progress, check_hash=True, map_location=map_location, weights_only=True
+        )
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", None) or err
         raise OSError(f"cannot download {url} ({reason}); {_offline_hint(url)}") from None
