@@ -317,6 +317,110 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// Blocks per call of [`Kernel::blocks_from`] that run side by side in registers (3 with
+    /// AVX-512: 24 accumulators share each broadcast input; 2 otherwise).
+    pub(crate) fn width(self) -> usize {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx512(_) => 3,
+            _ => 2,
+        }
+    }
+
+    /// One to three blocks over the same positions, each `(weights, accumulators)`, the
+    /// accumulators continued in place: the same bits as a [`Kernel::block_from`] per block.
+    #[inline]
+    pub(crate) fn blocks_from(self, blocks: &mut [(&[f32], &mut [[f32; LANES]; ROWS])], xs: &[&[f32]; ROWS]) {
+        match (self.0, blocks) {
+            #[cfg(target_arch = "x86_64")]
+            (KernelImpl::Avx512(token), [(w0, a0), (w1, a1), (w2, a2)]) => {
+                token.block_triple([(w0, a0), (w1, a1), (w2, a2)], xs)
+            }
+            (_, [(w0, a0), (w1, a1)]) => {
+                let [r0, r1] = self.block_pair((w0, a0), (w1, a1), xs);
+                (**a0, **a1) = (r0, r1);
+            }
+            (_, blocks) => {
+                for (w, acc) in blocks.iter_mut() {
+                    **acc = self.block_from(w, acc, xs);
+                }
+            }
+        }
+    }
+}
+
+/// Positions one call of [`Kernel::spatial`] computes side by side (four AVX-512 registers).
+pub const SPAN: usize = 64;
+
+/// Where the inputs of a [`Kernel::spatial`] call start: input `i` of position `p` is
+/// `src[base + offsets[i] + p]`. Built once per layer geometry, with its largest offset, so a
+/// call checks its bounds in O(1).
+#[derive(Debug, Clone)]
+pub(crate) struct Offsets {
+    list: Vec<usize>,
+    max: usize,
+}
+
+impl Offsets {
+    pub(crate) fn new(list: Vec<usize>) -> Self {
+        let max = list.iter().copied().max().unwrap_or(0);
+        Offsets { list, max }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
+impl Kernel {
+    /// `O` outputs for [`SPAN`] neighbouring positions, the positions in the vector lanes:
+    /// `acc[o][p] += w[i·O + o] · src[base + offsets[i] + p]` for `i = 0, 1, ...` in order,
+    /// multiplies and adds separate. Each output's sum is the same sequence as in
+    /// [`Kernel::block`]; only what runs side by side differs (positions instead of outputs), so
+    /// layers with few outputs (an image's three channels) and GDN's norm, read from planar
+    /// (CHW) inputs, waste no lanes and need no transposition.
+    #[inline]
+    pub(crate) fn spatial<const O: usize>(
+        self,
+        weights: &[f32],
+        src: &[f32],
+        base: usize,
+        offsets: &Offsets,
+        acc: &mut [[f32; SPAN]; O],
+    ) {
+        assert!(weights.len() == offsets.len() * O);
+        assert!(offsets.list.is_empty() || base + offsets.max + SPAN <= src.len());
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx512(token) => token.spatial(weights, src, base, &offsets.list, acc),
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx2(token) => token.spatial(weights, src, base, &offsets.list, acc),
+            _ => spatial_portable(weights, src, base, &offsets.list, acc),
+        }
+    }
+}
+
+/// [`Kernel::spatial`] in plain Rust (the compiler may vectorise it: the lanes are
+/// independent sums, so any vector width gives the same bits).
+#[inline(always)]
+fn spatial_portable<const O: usize>(
+    weights: &[f32],
+    src: &[f32],
+    base: usize,
+    offsets: &[usize],
+    acc: &mut [[f32; SPAN]; O],
+) {
+    for (w, &off) in weights.chunks_exact(O).zip(offsets) {
+        let x: &[f32; SPAN] = src[base + off..][..SPAN].try_into().expect("SPAN values");
+        for (row, &w) in acc.iter_mut().zip(w) {
+            for (a, &v) in row.iter_mut().zip(x) {
+                *a += w * v;
+            }
+        }
+    }
+}
+
 /// The block kernel for this CPU.
 ///
 /// Each variant computes one block of [`LANES`] outputs for [`ROWS`] positions:
@@ -385,7 +489,7 @@ mod x86 {
     //! The kernel with explicit AVX-512 and AVX2 registers: the accumulators of all rows stay
     //! in registers while the weights stream by once (the compiler spills them otherwise).
 
-    use super::{LANES, ROWS};
+    use super::{LANES, ROWS, SPAN};
     use std::arch::x86_64::*;
 
     /// Proof that the CPU supports AVX-512F: only [`Avx512::detect`] makes one.
@@ -424,6 +528,73 @@ mod x86 {
         }
     }
 
+    impl Avx512 {
+        /// [`super::Kernel::spatial`]; the caller checked the bounds.
+        pub(super) fn spatial<const O: usize>(
+            self,
+            weights: &[f32],
+            src: &[f32],
+            base: usize,
+            offsets: &[usize],
+            acc: &mut [[f32; SPAN]; O],
+        ) {
+            // SAFETY: `self` exists, so `detect` found AVX-512F; `Kernel::spatial` checked that
+            // `weights` holds `offsets.len() * O` values and every `base + offset + SPAN` is
+            // within `src`.
+            unsafe { spatial_avx512(weights, src.as_ptr().add(base), offsets, acc) }
+        }
+    }
+
+    impl Avx512 {
+        pub(super) fn block_triple(
+            self,
+            blocks: [(&[f32], &mut [[f32; LANES]; ROWS]); 3],
+            xs: &[&[f32]; ROWS],
+        ) {
+            for (w, _) in &blocks {
+                check(w, xs);
+            }
+            // SAFETY: `self` exists, so `detect` found AVX-512F; the slice lengths are checked.
+            unsafe { avx512_triple(blocks, xs) }
+        }
+    }
+
+    /// Three blocks of 16 outputs for 8 rows: 24 zmm accumulators, each broadcast input used
+    /// by three blocks, each lane's sum unchanged.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX-512F (hold an [`Avx512`]) and every row of `xs` must hold
+    /// `weights.len() / LANES` values for the three weights.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512_triple(blocks: [(&[f32], &mut [[f32; LANES]; ROWS]); 3], xs: &[&[f32]; ROWS]) {
+        const { assert!(LANES == 16 && ROWS == 8) };
+        let inputs = blocks[0].0.len() / LANES;
+        let w = blocks.each_ref().map(|b| b.0.as_ptr());
+        let x = xs.map(<[f32]>::as_ptr);
+        let mut a: [[__m512; ROWS]; 3] = std::array::from_fn(|b| {
+            // SAFETY: each row of the accumulators holds 16 values.
+            std::array::from_fn(|r| unsafe { _mm512_loadu_ps(blocks[b].1[r].as_ptr()) })
+        });
+        for i in 0..inputs {
+            // SAFETY: i < inputs and each weights holds inputs * 16 values (checked by the caller).
+            let wv: [__m512; 3] = std::array::from_fn(|b| unsafe { _mm512_loadu_ps(w[b].add(i * LANES)) });
+            for r in 0..ROWS {
+                // SAFETY: every row of xs holds inputs values (checked by the caller).
+                let v = _mm512_set1_ps(unsafe { *x[r].add(i) });
+                for b in 0..3 {
+                    a[b][r] = _mm512_add_ps(a[b][r], _mm512_mul_ps(wv[b], v));
+                }
+            }
+        }
+        for (b, (_, acc)) in blocks.into_iter().enumerate() {
+            for r in 0..ROWS {
+                // SAFETY: each row of the accumulators holds 16 values.
+                unsafe { _mm512_storeu_ps(acc[r].as_mut_ptr(), a[b][r]) };
+            }
+        }
+    }
+
     /// Proof that the CPU supports AVX2: only [`Avx2::detect`] makes one.
     #[derive(Debug, Clone, Copy)]
     pub(super) struct Avx2(());
@@ -443,6 +614,80 @@ mod x86 {
             check(weights, xs);
             // SAFETY: `self` exists, so `detect` found AVX2; the slice lengths are checked.
             unsafe { avx2(weights, bias, xs) }
+        }
+    }
+
+    impl Avx2 {
+        /// [`super::Kernel::spatial`] compiled for AVX2; the bounds are checked by the slices.
+        pub(super) fn spatial<const O: usize>(
+            self,
+            weights: &[f32],
+            src: &[f32],
+            base: usize,
+            offsets: &[usize],
+            acc: &mut [[f32; SPAN]; O],
+        ) {
+            // SAFETY: `self` exists, so `detect` found AVX2 (the only requirement of
+            // `spatial_avx2`, whose body is safe, bounds-checked Rust).
+            unsafe { spatial_avx2(weights, src, base, offsets, acc) }
+        }
+    }
+
+    /// The portable spatial kernel compiled with AVX2 enabled (Rust never contracts a
+    /// multiply and an add into an FMA, so only the vector width changes).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn spatial_avx2<const O: usize>(
+        weights: &[f32],
+        src: &[f32],
+        base: usize,
+        offsets: &[usize],
+        acc: &mut [[f32; SPAN]; O],
+    ) {
+        super::spatial_portable(weights, src, base, offsets, acc)
+    }
+
+    /// `O` outputs × 64 positions in `4·O` zmm accumulators; per input, four loads of
+    /// neighbouring positions and one broadcast weight per output.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX-512F; `weights` must hold `offsets.len() * O` values and
+    /// `src.add(offset)` must be valid for `SPAN` reads for every offset.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn spatial_avx512<const O: usize>(
+        weights: &[f32],
+        src: *const f32,
+        offsets: &[usize],
+        acc: &mut [[f32; SPAN]; O],
+    ) {
+        const { assert!(SPAN == 64) };
+        let mut a: [[__m512; 4]; O] = std::array::from_fn(|o| {
+            std::array::from_fn(|v| {
+                // SAFETY: each row of acc holds 64 values.
+                unsafe { _mm512_loadu_ps(acc[o].as_ptr().add(16 * v)) }
+            })
+        });
+        let w = weights.as_ptr();
+        for (i, &off) in offsets.iter().enumerate() {
+            // SAFETY: src + off is valid for 64 reads (the caller's contract).
+            let x: [__m512; 4] = std::array::from_fn(|v| unsafe { _mm512_loadu_ps(src.add(off + 16 * v)) });
+            for (o, row) in a.iter_mut().enumerate() {
+                // SAFETY: i < offsets.len() and weights holds offsets.len() * O values.
+                let wv = _mm512_set1_ps(unsafe { *w.add(i * O + o) });
+                for (r, &xv) in row.iter_mut().zip(&x) {
+                    *r = _mm512_add_ps(*r, _mm512_mul_ps(wv, xv));
+                }
+            }
+        }
+        for (row, regs) in acc.iter_mut().zip(&a) {
+            for (v, &r) in regs.iter().enumerate() {
+                // SAFETY: each row of acc holds 64 values.
+                unsafe { _mm512_storeu_ps(row.as_mut_ptr().add(16 * v), r) };
+            }
         }
     }
 
@@ -736,5 +981,64 @@ mod tests {
         for x in [-20.0f32, -1.0, 0.0, 0.3, 5.0, 80.0] {
             assert!((exp(x) - x.exp()).abs() <= 5e-7 * x.exp(), "exp({x}) = {} vs {}", exp(x), x.exp());
         }
+    }
+}
+
+/// The kernels' speed with everything in L1, the ceiling of the engine's convolutions:
+/// `cargo test --release --lib kernel_peak -- --ignored --nocapture`.
+#[cfg(test)]
+mod peak {
+    use super::*;
+
+    #[test]
+    #[ignore = "a measurement, not a check: run it by name"]
+    fn kernel_peak_in_l1() {
+        let inputs = 128;
+        let w0 = vec![0.5f32; inputs * LANES];
+        let w1 = vec![0.25f32; inputs * LANES];
+        let x: Vec<Vec<f32>> = (0..ROWS).map(|r| vec![r as f32 * 0.001; inputs]).collect();
+        let xs: [&[f32]; ROWS] = std::array::from_fn(|r| x[r].as_slice());
+        let kernel = Kernel::auto();
+        let init = [[0.0f32; LANES]; ROWS];
+        let mut best = f64::INFINITY;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            let mut a = init;
+            let mut b = init;
+            for _ in 0..2000 {
+                [a, b] = kernel.block_pair((&w0, &a), (&w1, &b), &xs);
+            }
+            std::hint::black_box((a, b));
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        let macs = 2000.0 * (inputs * 2 * LANES * ROWS) as f64;
+        println!("pair: {:.1} GMAC/s", macs / best / 1e9);
+        let w2 = vec![0.125f32; inputs * LANES];
+        let mut best = f64::INFINITY;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            let (mut a, mut b, mut c) = (init, init, init);
+            for _ in 0..2000 {
+                kernel.blocks_from(&mut [(&w0, &mut a), (&w1, &mut b), (&w2, &mut c)], &xs);
+            }
+            std::hint::black_box((a, b, c));
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("triple: {:.1} GMAC/s", macs * 1.5 / best / 1e9);
+        let mut best = f64::INFINITY;
+        let src = vec![0.001f32; inputs * 64 + 64];
+        let offsets = Offsets::new((0..inputs).map(|i| i * 64).collect());
+        let w = vec![0.5f32; inputs * 6];
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            let mut acc = [[0.0f32; SPAN]; 6];
+            for _ in 0..2000 {
+                kernel.spatial::<6>(&w, &src, 0, &offsets, &mut acc);
+            }
+            std::hint::black_box(acc);
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        let macs = 2000.0 * (inputs * 6 * SPAN) as f64;
+        println!("spatial6: {:.1} GMAC/s", macs / best / 1e9);
     }
 }

@@ -25,6 +25,7 @@
 //! images. A [`Program`] lists operations over numbered buffers, so a binding can describe a
 //! network once and run it many times.
 
+mod buffers;
 mod conv;
 mod fpenv;
 mod ops;
@@ -63,7 +64,7 @@ impl Tensor {
 
     /// A tensor of zeros.
     pub fn zeros(channels: usize, height: usize, width: usize) -> Self {
-        Tensor { channels, height, width, data: vec![0.0; channels * height * width] }
+        Tensor { channels, height, width, data: buffers::zeroed(channels * height * width) }
     }
 
     /// Number of channels.

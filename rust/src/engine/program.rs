@@ -40,6 +40,27 @@ impl Op {
         }
     }
 
+    /// Element-wise operations that can overwrite their input (when the step writes the
+    /// buffer it reads, the input is dead afterwards).
+    fn in_place(&self, x: &mut Tensor) -> Option<Result<()>> {
+        match self {
+            Op::Activation(activation) => activation.apply(x.data_mut()),
+            Op::Gain(g) => {
+                if let Err(e) = x.expect_channels(g.len(), "gain") {
+                    return Some(Err(e));
+                }
+                let plane = x.plane();
+                if plane > 0 {
+                    for (values, &g) in x.data_mut().chunks_exact_mut(plane).zip(g) {
+                        values.iter_mut().for_each(|v| *v *= g);
+                    }
+                }
+            }
+            _ => return None,
+        }
+        Some(Ok(()))
+    }
+
     fn apply(&self, ctx: Context, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         let x = inputs[0];
         Ok(vec![match self {
@@ -162,19 +183,41 @@ impl Program {
                 buffers[b] = Some(x);
             }
             for (i, step) in self.steps.iter().enumerate() {
-                let args: Vec<&Tensor> =
-                    step.inputs.iter().map(|&b| buffers[b].as_ref().expect("checked by new")).collect();
-                let results = step.op.apply(ctx, &args).map_err(|e| match e {
+                let context = |e: Error| match e {
                     Error::InvalidArgument { what, message } => {
                         invalid(format!("step {i} ({}): `{what}` {message}", step.op.name()))
                     }
                     other => other,
-                })?;
+                };
+                // A step that overwrites the one buffer it reads works in place: no copy.
+                if let ([b], [o]) = (step.inputs.as_slice(), step.outputs.as_slice()) {
+                    if b == o {
+                        let x = buffers[*b].as_mut().expect("checked by new");
+                        if let Some(done) = step.op.in_place(x) {
+                            done.map_err(context)?;
+                            continue;
+                        }
+                    }
+                }
+                let args: Vec<&Tensor> =
+                    step.inputs.iter().map(|&b| buffers[b].as_ref().expect("checked by new")).collect();
+                let results = step.op.apply(ctx, &args).map_err(context)?;
                 for (&b, y) in step.outputs.iter().zip(results) {
-                    buffers[b] = Some(y);
+                    if let Some(old) = buffers[b].replace(y) {
+                        super::buffers::recycle(old.into_data());
+                    }
                 }
             }
-            Ok(self.outputs.iter().map(|&b| buffers[b].clone().expect("checked by new")).collect())
+            // The outputs are moved out (cloned only when a buffer is returned twice).
+            let mut outputs = Vec::with_capacity(self.outputs.len());
+            for (k, &b) in self.outputs.iter().enumerate() {
+                let again = self.outputs[k + 1..].contains(&b);
+                let y = if again { buffers[b].clone() } else { buffers[b].take() };
+                outputs.push(y.expect("checked by new"));
+            }
+            // What the program no longer needs goes back to the pool for the next run.
+            buffers.into_iter().flatten().for_each(|t| super::buffers::recycle(t.into_data()));
+            Ok(outputs)
         })
     }
 }
