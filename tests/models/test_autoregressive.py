@@ -179,3 +179,24 @@ def test_registry_names_resolve_to_the_autoregressive_models():
     assert resolve("model", "mbt2018") is tm.JointAutoregressiveHierarchicalPriors
     assert resolve("model", "cheng2020-anchor") is tm.Cheng2020Anchor
     assert resolve("model", "cheng2020_attn") is tm.Cheng2020Attention
+
+
+@pytest.mark.parametrize("kernel_size", [1, 2, (3, 5)])
+def test_a_context_kernel_the_rust_loop_would_refuse_is_refused_by_the_one_python_check(
+    kernel_size,
+):
+    from tinify.autoregressive import TorchRasterScanCoder, check_context_prediction
+    from tinify.entropy_models import GaussianConditional
+    from tinify.layers import MaskedConv2d
+
+    if isinstance(kernel_size, int):
+        padding: int | tuple[int, int] = kernel_size // 2
+    else:
+        padding = (kernel_size[0] // 2, kernel_size[1] // 2)
+    conv = MaskedConv2d(4, 8, kernel_size=kernel_size, padding=padding)
+    gaussian = GaussianConditional(None)
+    gaussian.update_scale_table(torch.exp(torch.linspace(math.log(0.11), math.log(256), 8)))
+    with pytest.raises(ValueError, match="square, odd kernel of side 3 or more"):
+        check_context_prediction(conv)
+    with pytest.raises(ValueError, match="square, odd kernel of side 3 or more"):
+        TorchRasterScanCoder(conv, nn.Conv2d(12, 8, 1), gaussian)
