@@ -99,6 +99,7 @@ def test_the_checks_run_every_suite():
     for step in (
         "cargo fmt --check",
         "cargo clippy --all-targets -- -D warnings",
+        "cargo clippy --all-targets --features python -- -D warnings",
         "cargo test --profile checked",
         "ruff check .",
         "ruff format --check .",
