@@ -121,3 +121,19 @@ def test_all_zero_latent_and_errors():
     (string, abs_max, bitmap), _ = gmm.compress(y, scales, means, weights)
     with pytest.raises(DecodeError):
         gmm.decompress(string[:-4], abs_max, bitmap, scales, means, weights)
+
+
+def test_deprecated_quantize_names_warn_and_agree_with_compressai() -> None:
+    import compressai.entropy_models as cai
+
+    from tinify.entropy_models import EntropyBottleneck
+
+    x = torch.rand(1, 3, 4, 4) * 8
+    means = torch.rand(1, 3, 4, 4)
+    for model in (EntropyBottleneck(3), cai.EntropyBottleneck(3)):
+        with pytest.warns(UserWarning, match="_quantize"):
+            symbols = model._quantize(x, "symbols", means)
+        assert torch.equal(symbols, torch.round(x - means).int())
+        with pytest.warns(UserWarning, match="_dequantize"):
+            values = model._dequantize(symbols, means)
+        assert torch.equal(values, symbols.float() + means)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -130,6 +131,18 @@ class EntropyModel(nn.Module):
         if means is not None:
             return inputs.type_as(means) + means
         return inputs.type(dtype)
+
+    def _quantize(self, inputs: Tensor, mode: str, means: Tensor | None = None) -> Tensor:
+        """CompressAI's deprecated name of :meth:`quantize`: warns (a UserWarning, as
+        CompressAI's does) and quantizes."""
+        warnings.warn("_quantize is deprecated, use quantize", stacklevel=2)
+        return self.quantize(inputs, mode, means)
+
+    @classmethod
+    def _dequantize(cls, inputs: Tensor, means: Tensor | None = None) -> Tensor:
+        """CompressAI's deprecated name of :meth:`dequantize`: warns and dequantizes."""
+        warnings.warn("_dequantize is deprecated, use dequantize", stacklevel=2)
+        return cls.dequantize(inputs, means)
 
     def _check_tables(self) -> None:
         for name, buffer, ndim in (
