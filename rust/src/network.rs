@@ -350,7 +350,7 @@ impl Kernel {
     }
 }
 
-/// Positions one call of [`Kernel::spatial`] computes side by side (four AVX-512 registers).
+/// Positions one call of `Kernel::spatial` computes side by side (four AVX-512 registers).
 pub const SPAN: usize = 64;
 
 /// Where the inputs of a [`Kernel::spatial`] call start: input `i` of position `p` is
