@@ -401,6 +401,30 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// GDN's last step: `out[k] = x[k] / sqrt(norm[k])`, or `x[k] · sqrt(norm[k])` (IGDN), each
+    /// operation correctly rounded (IEEE `sqrt`, division and product), so every vector width
+    /// gives the same bits.
+    pub(crate) fn gdn_finish(self, x: &[f32], norm: &[f32], out: &mut [f32], inverse: bool) {
+        assert!(x.len() == out.len() && norm.len() == out.len());
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            KernelImpl::Avx512(token) => token.gdn_finish(x, norm, out, inverse),
+            _ => gdn_finish_portable(x, norm, out, inverse),
+        }
+    }
+}
+
+#[inline(always)]
+fn gdn_finish_portable(x: &[f32], norm: &[f32], out: &mut [f32], inverse: bool) {
+    let values = out.iter_mut().zip(x).zip(norm);
+    if inverse {
+        values.for_each(|((d, &v), &n)| *d = v * n.sqrt());
+    } else {
+        values.for_each(|((d, &v), &n)| *d = v / n.sqrt());
+    }
+}
+
 /// [`Kernel::spatial`] in plain Rust (the compiler may vectorise it: the lanes are
 /// independent sums, so any vector width gives the same bits).
 #[inline(always)]
@@ -615,6 +639,25 @@ mod x86 {
             // SAFETY: `self` exists, so `detect` found AVX2; the slice lengths are checked.
             unsafe { avx2(weights, bias, xs) }
         }
+    }
+
+    impl Avx512 {
+        /// [`super::Kernel::gdn_finish`] compiled for AVX-512 (16 square roots at once).
+        pub(super) fn gdn_finish(self, x: &[f32], norm: &[f32], out: &mut [f32], inverse: bool) {
+            // SAFETY: `self` exists, so `detect` found AVX-512F (the only requirement of
+            // `gdn_finish_avx512`, whose body is safe, bounds-checked Rust).
+            unsafe { gdn_finish_avx512(x, norm, out, inverse) }
+        }
+    }
+
+    /// The portable GDN finish compiled with AVX-512 enabled.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn gdn_finish_avx512(x: &[f32], norm: &[f32], out: &mut [f32], inverse: bool) {
+        super::gdn_finish_portable(x, norm, out, inverse)
     }
 
     impl Avx2 {

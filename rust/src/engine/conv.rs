@@ -225,15 +225,17 @@ impl TapConv {
                     }
                     spatial_call(ctx, *count, w, &padded.data, base, offsets, &mut acc);
                     for (o, row) in acc.iter().take(*count).enumerate() {
-                        let dst = grid.line(o0 + o, y - y0, x0).take(valid);
                         match finish {
-                            Finish::Sum => dst.zip(row).for_each(|(d, &v)| *d = v),
+                            Finish::Sum => {
+                                grid.line(o0 + o, y - y0, x0).take(valid).zip(row).for_each(|(d, &v)| *d = v)
+                            }
                             Finish::Gdn { x, inverse } => {
+                                // GDN's grid is plain (step 1): a contiguous run, finished by
+                                // the kernel's vector sqrt.
                                 let plane = x.len() / self.outputs();
                                 let src = &x[(o0 + o) * plane + y * gw + x0..][..valid];
-                                for ((d, &v), &s) in dst.zip(src).zip(row) {
-                                    *d = if inverse { v * s.sqrt() } else { v / s.sqrt() };
-                                }
+                                let dst = grid.run(o0 + o, y - y0, x0, valid);
+                                ctx.kernel.gdn_finish(src, &row[..valid], dst, inverse);
                             }
                         }
                     }
@@ -518,6 +520,13 @@ impl<'a> Grid<'a> {
     /// A plain `[outputs][rows][width]` grid.
     fn plain(data: &'a mut [f32], rows: usize, width: usize) -> Self {
         Grid { data, plane: rows * width, row: width, step: 1, oy: 0, ox: 0 }
+    }
+
+    /// The `len` values of output `o`, row `y`, columns `x0 ..` of a grid of step 1.
+    fn run(&mut self, o: usize, y: usize, x0: usize, len: usize) -> &mut [f32] {
+        assert_eq!(self.step, 1, "a contiguous run needs a plain grid");
+        let start = o * self.plane + (y + self.oy) * self.row + x0 + self.ox;
+        &mut self.data[start..][..len]
     }
 
     /// The values of output `o`, row `y`, columns `x0 ..`.
