@@ -22,6 +22,7 @@ masked weights), ``nn.ConvTranspose2d`` (``deconv``), ``nn.PixelShuffle`` (so
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +33,18 @@ from torch import Tensor, nn
 from tinify import _core
 from tinify.layers.gdn import GDN, GDN1
 
-__all__ = ["Program", "available_kernels", "compile", "run"]
+__all__ = ["ENGINE_VERSION", "KERNEL_ENV", "Program", "available_kernels", "compile", "run"]
+
+#: The version of the engine's arithmetic, recorded in every ``.tfy`` file coded with
+#: ``prior="engine"``. Any change to the order or rounding of an operation the engine
+#: computes (``docs/determinism.md``, "The contract") increments it; a change that keeps every
+#: bit (speed, a new kernel, new layers) does not.
+ENGINE_VERSION = 1
+
+#: The environment variable that forces a kernel for every :func:`run` given ``kernel="auto"``
+#: in this process (``portable``, ``sse2``, ``avx2``, ``avx512``): for tests, and for
+#: checking that a file decodes the same everywhere.
+KERNEL_ENV = "TINIFY_ENGINE_KERNEL"
 
 _SUPPORTED = (
     "Conv2d, MaskedConv2d, CheckerboardMaskedConv2d, ConvTranspose2d, PixelShuffle, GDN/IGDN, "
@@ -219,7 +231,9 @@ def run(
         program: from :func:`compile`.
         x: the input; a torch tensor is converted (it must be float32 too).
         threads: threads to split the rows of each output over (0: one per core).
-        kernel: ``"auto"`` or one of :func:`available_kernels`.
+        kernel: ``"auto"`` or one of :func:`available_kernels`. ``"auto"`` is the kernel
+            the environment variable ``TINIFY_ENGINE_KERNEL`` names, when set, else the
+            widest this CPU supports.
 
     Returns:
         The output array (same rank as ``x``), or a tuple of them if the program splits its
@@ -244,6 +258,8 @@ def run(
         raise ValueError(f"threads must be >= 0, got {threads}")
     if not isinstance(kernel, str):
         raise TypeError(f"kernel must be a str, got {type(kernel).__name__}")
+    if kernel == "auto":
+        kernel = os.environ.get(KERNEL_ENV) or "auto"
     single = x.ndim == 3
     if single:
         x = x[None]

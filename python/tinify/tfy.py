@@ -22,6 +22,9 @@ __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
     "MODES",
+    "PRIORS",
+    "READ_VERSIONS",
+    "DecodeMismatchError",
     "Strings",
     "TfyError",
     "TfyHeader",
@@ -34,8 +37,13 @@ __all__ = [
 
 #: The first 8 bytes of every ``.tfy`` file (PNG's trick: a high bit, CR LF, ^Z, LF).
 MAGIC = b"\x89TFY\r\n\x1a\n"
-#: The format version this module reads and writes.
-FORMAT_VERSION = 1
+#: The format version this module writes.
+FORMAT_VERSION = 2
+#: The format versions this module reads (version 1: coded with torch's prior, no checksum).
+READ_VERSIONS = (1, 2)
+
+#: Where the Gaussians' parameters were computed, by their code in a version-2 header.
+PRIORS = {0: "torch", 1: "engine"}
 
 #: Colour modes by their code in the header.
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -48,6 +56,7 @@ _PREFIX = struct.Struct("<8sBBH")  # magic, version, flags, header length
 _CRC = struct.Struct("<I")
 _U32 = struct.Struct("<I")
 _IMAGE = struct.Struct("<IIBBBH")  # height, width, mode, bit depth, source bit depth, pad
+_CODING = struct.Struct("<BH8s")  # prior, engine version, symbols checksum (version 2)
 
 MIN_HEADER = 48
 MAX_HEADER = 4096
@@ -66,10 +75,18 @@ _ARCH_CHARS = re.compile(r"[a-z0-9._-]+")
 _NAME_CHARS = re.compile(r"[A-Za-z0-9._-]*")
 _KEY_CHARS = re.compile(r"[A-Za-z0-9_]+")
 _NO_DIGEST = bytes(32)
+_NO_CHECKSUM = bytes(8)
 
 
 class TfyError(ValueError):
     """A ``.tfy`` file (or a header to write) that breaks the format: what and where."""
+
+
+class DecodeMismatchError(TfyError):
+    """A valid ``.tfy`` file that decodes to other latent symbols on this machine than the
+    encoder coded (its symbols checksum differs, or the strings do not decode): the prior
+    computed other Gaussians here (another engine version, or torch's machine-dependent
+    arithmetic). No image is returned."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,14 @@ class TfyHeader:
         pad_multiple: the image was padded to a multiple of this (centred), 1 to 1024.
         alpha: the zlib stream of the alpha plane, for ``"LA"`` and ``"RGBA"``
             (:func:`pack_alpha`); None otherwise.
+        prior: ``"torch"`` or ``"engine"``: where the coder's Gaussian parameters were
+            computed (``docs/determinism.md``); version-1 files are ``"torch"``.
+        engine_version: ``tinify.engine.ENGINE_VERSION`` of the encoder when ``prior`` is
+            ``"engine"``, else None.
+        symbols_checksum: 16 hex digits, the first 8 bytes of the SHA-256 of the coded
+            latent symbols (``docs/format.md`` §2.2), or None when not recorded.
+        format_version: the version of the file read (what :func:`encode` writes is always
+            :data:`FORMAT_VERSION`).
     """
 
     architecture: str
@@ -107,6 +132,10 @@ class TfyHeader:
     source_bit_depth: int = 8
     pad_multiple: int = 64
     alpha: bytes | None = field(default=None, repr=False)
+    prior: str = "torch"
+    engine_version: int | None = None
+    symbols_checksum: str | None = None
+    format_version: int = FORMAT_VERSION
 
     @property
     def padded_size(self) -> tuple[int, int]:
@@ -117,7 +146,7 @@ class TfyHeader:
     def to_dict(self) -> dict[str, Any]:
         """The header as JSON-ready values (tuples become lists; the alpha plane its size)."""
         return {
-            "format_version": FORMAT_VERSION,
+            "format_version": self.format_version,
             "architecture": self.architecture,
             "model_name": self.model_name,
             "quality": self.quality,
@@ -131,6 +160,9 @@ class TfyHeader:
             "pad_multiple": self.pad_multiple,
             "shape": _jsonable(self.shape),
             "alpha_bytes": None if self.alpha is None else len(self.alpha),
+            "prior": self.prior,
+            "engine_version": self.engine_version,
+            "symbols_checksum": self.symbols_checksum,
         }
 
 
@@ -178,7 +210,7 @@ def decode(data: bytes) -> tuple[TfyHeader, Strings]:
             the message says what is wrong.
     """
     view, header_end = _check_frame(data)
-    header = _decode_header(view[_PREFIX.size : header_end])
+    header = _decode_header(view[_PREFIX.size : header_end], view[8])
     reader = _Reader(view, header_end, len(view) - _CRC.size, "payload")
     count = reader.u32("stream count")
     if not 1 <= count <= MAX_STREAMS:
@@ -245,10 +277,11 @@ def _check_frame(data: bytes) -> tuple[memoryview, int]:
     if len(view) > MAX_FILE:
         raise TfyError(f"a .tfy file holds at most {MAX_FILE} bytes, got {len(view)}")
     _, version, flags, header_len = _PREFIX.unpack_from(view)
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         newer = ", newer than this reader's; upgrade tinify" if version > FORMAT_VERSION else ""
         raise TfyError(
-            f"format version {version}{newer} (this tinify reads version {FORMAT_VERSION})"
+            f"format version {version}{newer} (this tinify reads versions "
+            f"{', '.join(map(str, READ_VERSIONS))})"
         )
     (stored,) = _CRC.unpack_from(view, len(view) - _CRC.size)
     actual = zlib.crc32(view[: len(view) - _CRC.size])
@@ -258,7 +291,7 @@ def _check_frame(data: bytes) -> tuple[memoryview, int]:
             "corrupt or truncated"
         )
     if flags:
-        raise TfyError(f"unknown flags {flags:#04x} (version {FORMAT_VERSION} has none)")
+        raise TfyError(f"unknown flags {flags:#04x} (version {version} has none)")
     if not MIN_HEADER <= header_len <= MAX_HEADER:
         raise TfyError(f"header length {header_len} is outside [{MIN_HEADER}, {MAX_HEADER}]")
     header_end = _PREFIX.size + header_len
@@ -311,13 +344,16 @@ def _encode_header(h: TfyHeader) -> bytes:
     out += _IMAGE.pack(
         h.height, h.width, mode_code, h.bit_depth, h.source_bit_depth, h.pad_multiple
     )
+    checksum = _NO_CHECKSUM if h.symbols_checksum is None else bytes.fromhex(h.symbols_checksum)
+    prior_code = {v: k for k, v in PRIORS.items()}[h.prior]
+    out += _CODING.pack(prior_code, h.engine_version or 0, checksum)
     _encode_shape(h.shape, out, [0], 1)
     if len(out) > MAX_HEADER:
         raise TfyError(f"the header takes {len(out)} bytes, more than {MAX_HEADER}")
     return bytes(out)
 
 
-def _decode_header(body: memoryview) -> TfyHeader:
+def _decode_header(body: memoryview, version: int) -> TfyHeader:
     r = _Reader(body, 0, len(body), "header")
     architecture = _text(r, "architecture", _ARCH_CHARS, 1)
     model_name = _text(r, "model name", _NAME_CHARS, 0) or None
@@ -328,6 +364,14 @@ def _decode_header(body: memoryview) -> TfyHeader:
     height, width, mode_code, bit_depth, source_depth, pad = r.unpack(_IMAGE, "image size")
     if mode_code not in MODES:
         raise TfyError(f"unknown colour mode code {mode_code}")
+    prior, engine_version, checksum = "torch", None, None
+    if version >= 2:
+        prior_code, engine_code, raw_checksum = r.unpack(_CODING, "prior and symbols checksum")
+        if prior_code not in PRIORS:
+            raise TfyError(f"unknown prior code {prior_code}")
+        prior = PRIORS[prior_code]
+        engine_version = engine_code or None
+        checksum = None if raw_checksum == _NO_CHECKSUM else raw_checksum.hex()
     counter = [0]
     shape = _decode_shape(r, counter, 1)
     if r.remaining:
@@ -346,6 +390,10 @@ def _decode_header(body: memoryview) -> TfyHeader:
         source_bit_depth=source_depth,
         pad_multiple=pad,
         alpha=None,
+        prior=prior,
+        engine_version=engine_version,
+        symbols_checksum=checksum,
+        format_version=version,
     )
     _check_header(header, decoded=True)
     return header
@@ -390,11 +438,27 @@ def _check_header(h: TfyHeader, decoded: bool = False) -> None:
     if h.mode not in MODES.values():
         raise TfyError(f"colour mode must be one of {list(MODES.values())}, got {h.mode!r}")
     if h.bit_depth != 8:
-        raise TfyError(f"coded bit depth {h.bit_depth!r} is not 8, the only one of version 1")
+        raise TfyError(f"coded bit depth {h.bit_depth!r} is not 8, the only value")
     if h.source_bit_depth not in (8, 16):
         raise TfyError(f"source bit depth must be 8 or 16, got {h.source_bit_depth!r}")
     if not _is_int(h.pad_multiple) or not 1 <= h.pad_multiple <= MAX_PAD:
         raise TfyError(f"pad multiple {h.pad_multiple!r} is outside [1, {MAX_PAD}]")
+    if h.prior not in PRIORS.values():
+        raise TfyError(f"prior must be one of {list(PRIORS.values())}, got {h.prior!r}")
+    if h.prior == "engine":
+        if not (_is_int(h.engine_version) and 1 <= h.engine_version <= 0xFFFF):  # type: ignore[operator]
+            raise TfyError(f"engine version must be in [1, 65535], got {h.engine_version!r}")
+    elif h.engine_version is not None:
+        raise TfyError(f"an engine version is recorded only with prior 'engine', not {h.prior!r}")
+    if h.symbols_checksum is not None and not (
+        isinstance(h.symbols_checksum, str)
+        and re.fullmatch(r"[0-9a-f]{16}", h.symbols_checksum)
+        and h.symbols_checksum != "0" * 16
+    ):
+        raise TfyError(
+            f"symbols_checksum must be 16 lower-case hex digits, not all zero, got "
+            f"{h.symbols_checksum!r}"
+        )
     if not decoded:
         _count_shape(h.shape, [0], 1)
     _check_shape_fits(h.shape, h.padded_size, h.pad_multiple, 0)

@@ -44,17 +44,23 @@ def test_decoded_image_has_the_size_and_mode_of_the_input(
 
 def test_file_decodes_to_what_the_model_itself_decodes(models: dict[str, nn.Module]) -> None:
     """The container adds nothing and loses nothing: the file's image is the model's own
-    decompress of its own compress of the padded image, cropped back."""
+    decompress of its own compress of the padded image, cropped back, with the engine's
+    prior (what tinify's own files use), the model's own setting restored after."""
     net = models["mean-scale"]
     image = smooth_image(97, 131, 3)
     x, _ = load_image(image)
-    with torch.inference_mode():
-        out = net.compress(pad(x, 64))
-        expected = crop(net.decompress(out["strings"], out["shape"])["x_hat"], (97, 131))
+    net.prior = "engine"
+    try:
+        with torch.inference_mode():
+            out = net.compress(pad(x, 64))
+            expected = crop(net.decompress(out["strings"], out["shape"])["x_hat"], (97, 131))
+    finally:
+        net.prior = "torch"
     data = tinify.compress(image, net, quality=1)
     _, strings = tfy.decode(data)
     assert strings == out["strings"]
     assert sum(len(s[0]) for s in strings) > 50  # realistic latents, not all zeros
+    assert tfy.read_header(data).prior == "engine" and net.prior == "torch"
     decoded = tinify.decompress(data, model=net, output="tensor")
     assert torch.equal(decoded, expected)
 

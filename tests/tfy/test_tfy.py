@@ -136,14 +136,73 @@ def test_encoding_is_pinned() -> None:
     h = TfyHeader("bmshj2018-factorized", 16, 32, (1, 2), quality=1, pad_multiple=16)
     data = tfy.encode(h, [[b"\x01\x02"]])
     assert data.hex() == (
-        "895446590d0a1a0a01005100"  # magic, version 1, flags 0, header length 81
+        "895446590d0a1a0a02005c00"  # magic, version 2, flags 0, header length 92
         "14626d73686a323031382d666163746f72697a6564"  # "bmshj2018-factorized"
         "00" "01" "00"  # no model name, quality 1, no metric
         + "00" * 32  # no digest
         + "1000000020000000" "03" "08" "08" "1000"  # 16x32, RGB, 8 bits, from 8, pad 16
+        "00" "0000" "0000000000000000"  # prior torch, no engine version, no checksum
         "740269010000006902000000"  # shape (1, 2)
         "01000000" "02000000" "0102"  # one stream of two bytes
     ) + struct.pack("<I", zlib.crc32(data[:-4])).hex()  # fmt: skip
+
+
+def test_version_2_records_the_prior_engine_and_symbols_checksum() -> None:
+    h = header(prior="engine", engine_version=1, symbols_checksum="0123456789abcdef")
+    data = tfy.encode(h, [[b"x"]])
+    assert bytes.fromhex("01" "0100" "0123456789abcdef") in data  # fmt: skip
+    back, _ = tfy.decode(data)
+    assert (back.prior, back.engine_version, back.symbols_checksum) == (
+        "engine",
+        1,
+        "0123456789abcdef",
+    )
+    assert back.format_version == tfy.FORMAT_VERSION == 2
+    assert back.to_dict()["prior"] == "engine"
+
+
+def test_a_version_1_file_still_reads_as_coded_with_the_torch_prior() -> None:
+    """Version 1 (no prior, no checksum: its files were coded with torch's prior)."""
+    pinned = bytes.fromhex(
+        "895446590d0a1a0a01005100"
+        "14626d73686a323031382d666163746f72697a6564" "00" "01" "00"
+        + "00" * 32
+        + "1000000020000000" "03" "08" "08" "1000" "740269010000006902000000"
+        "01000000" "02000000" "0102"
+    )  # fmt: skip
+    h, strings = tfy.decode(with_crc(pinned))
+    assert (h.format_version, h.prior, h.engine_version, h.symbols_checksum) == (
+        1,
+        "torch",
+        None,
+        None,
+    )
+    assert h.shape == (1, 2) and strings == [[b"\x01\x02"]]
+    assert h.to_dict()["format_version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"prior": "numpy"}, "prior must be"),
+        ({"prior": "engine"}, "engine version"),
+        ({"prior": "engine", "engine_version": 0}, "engine version"),
+        ({"engine_version": 1}, "only with prior 'engine'"),
+        ({"symbols_checksum": "xyz"}, "symbols_checksum"),
+        ({"symbols_checksum": "0" * 16}, "symbols_checksum"),
+    ],
+)
+def test_bad_coding_fields_are_refused(fields: dict[str, object], match: str) -> None:
+    with pytest.raises(TfyError, match=match):
+        tfy.encode(header(**fields), [[b"x"]])
+
+
+def test_an_unknown_prior_code_is_refused() -> None:
+    data = bytearray(tfy.encode(header(), [[b"x"]]))
+    at = data.index(struct.pack("<IIBBBH", 97, 131, 3, 8, 8, 64)) + 13
+    data[at] = 7
+    with pytest.raises(TfyError, match="unknown prior code 7"):
+        tfy.decode(with_crc(bytes(data[:-4])))
 
 
 # ----------------------------------------------------------------------------- limits
@@ -267,8 +326,8 @@ def test_a_header_length_past_the_file_is_refused() -> None:
 
 
 def test_a_future_version_says_so() -> None:
-    data = frame(header_body(), ONE_STREAM, version=2)
-    with pytest.raises(TfyError, match="format version 2, newer"):
+    data = frame(header_body(), ONE_STREAM, version=3)
+    with pytest.raises(TfyError, match="format version 3, newer"):
         tfy.decode(data)
     with pytest.raises(TfyError, match="format version 0"):
         tfy.decode(frame(header_body(), ONE_STREAM, version=0))

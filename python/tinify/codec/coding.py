@@ -16,6 +16,8 @@ from tinify import tfy
 from tinify.codec.container import read_container
 from tinify.codec.identity import Identity, weights_digest
 from tinify.codec.resolve import decoder_model, encoder_model
+from tinify.engine import ENGINE_VERSION
+from tinify.entropy_models.base import record_symbols
 from tinify.image import (
     ImageInfo,
     crop,
@@ -24,10 +26,19 @@ from tinify.image import (
     pad,
     padding_multiple,
 )
-from tinify.latent_codecs.base import plain_shape
+from tinify.latent_codecs.base import PreparedPrior, plain_shape
 from tinify.models.base import num_rates
 
 __all__ = ["compress", "decompress"]
+
+
+def _mismatch(header: tfy.TfyHeader, what: str) -> tfy.DecodeMismatchError:
+    engine = f"engine version {header.engine_version}" if header.prior == "engine" else "torch"
+    return tfy.DecodeMismatchError(
+        f"this file decodes differently on this machine than where it was coded (prior: "
+        f"{engine}): {what}. No image is returned: the engine or prior here does not compute "
+        "the encoder's Gaussians"
+    )
 
 
 def compress(
@@ -135,6 +146,35 @@ def _rate_kwargs(net: nn.Module, quality: int | None) -> dict[str, int]:
     return {"rate": quality - 1}
 
 
+def engine_capable(net: nn.Module) -> bool:
+    """Whether ``net`` takes ``prior="engine"``: a tinify model whose latent codec computes
+    the Gaussians' parameters in a hyper codec (``docs/determinism.md``)."""
+    if not isinstance(getattr(type(net), "prior", None), str):
+        return False
+    try:
+        codec = getattr(net, "latent_codec", None)
+    except NotImplementedError:  # a model that codes without a latent codec
+        return False
+    return isinstance(codec, nn.Module) and any(
+        isinstance(m, PreparedPrior) for m in codec.modules()
+    )
+
+
+@contextlib.contextmanager
+def _prior(net: nn.Module, prior: str) -> Iterator[None]:
+    """``net.prior = prior`` for the duration (a model may be shared: the cache, the user's)."""
+    model: Any = net
+    before = model.prior
+    if before == prior:
+        yield
+        return
+    model.prior = prior
+    try:
+        yield
+    finally:
+        model.prior = before
+
+
 def compress_loaded(
     net: nn.Module, identity: Identity, x: Tensor, info: ImageInfo
 ) -> tuple[bytes, tfy.TfyHeader, tfy.Strings]:
@@ -142,7 +182,9 @@ def compress_loaded(
     strings they hold."""
     multiple = padding_multiple(net)
     model: Any = net  # any module with CompressAI's compress(), not only a CompressionModel
-    with _eval_mode(net):
+    engine = engine_capable(net)
+    coding = _prior(net, "engine") if engine else contextlib.nullcontext()
+    with _eval_mode(net), coding, record_symbols("compress") as record:
         out = model.compress(
             pad(x, multiple).to(_device(net)), **_rate_kwargs(net, identity.quality)
         )
@@ -162,16 +204,49 @@ def compress_loaded(
         source_bit_depth=info.bit_depth,
         pad_multiple=multiple,
         alpha=None if info.alpha is None else tfy.pack_alpha(info.alpha.tobytes()),
+        prior="engine" if engine else "torch",
+        engine_version=ENGINE_VERSION if engine else None,
+        symbols_checksum=record.checksum() if engine and record.count else None,
     )
     coded: tfy.Strings = [[bytes(stream[0])] for stream in strings]
     return tfy.encode(header, coded), header, coded
 
 
 def decompress_loaded(net: nn.Module, header: tfy.TfyHeader, strings: tfy.Strings) -> Tensor:
-    """The image (cropped to the header's size) ``net`` decodes from a file's strings."""
+    """The image (cropped to the header's size) ``net`` decodes from a file's strings.
+
+    Raises:
+        tinify.tfy.DecodeMismatchError: the file records a symbols checksum and the symbols
+            decoded here differ (or do not decode at all), or it was coded with an engine
+            version or prior this tinify or model does not have.
+    """
     model: Any = net  # any module with CompressAI's decompress(), as in compress_loaded
-    with _eval_mode(net):
-        out = model.decompress(strings, header.shape, **_rate_kwargs(net, header.quality))
+    engine = engine_capable(net)
+    if header.prior == "engine":
+        if not engine:
+            raise tfy.DecodeMismatchError(
+                f"the file was coded with the engine's prior, which {type(net).__name__} "
+                "does not support: it cannot decode it"
+            )
+        if header.engine_version != ENGINE_VERSION:
+            raise tfy.DecodeMismatchError(
+                f"the file was coded with engine version {header.engine_version}; this "
+                f"tinify's engine is version {ENGINE_VERSION} and would decode it differently"
+            )
+    coding = _prior(net, header.prior) if engine else contextlib.nullcontext()
+    try:
+        with _eval_mode(net), coding, record_symbols("decompress") as record:
+            out = model.decompress(strings, header.shape, **_rate_kwargs(net, header.quality))
+    except (ValueError, RuntimeError) as err:
+        if header.symbols_checksum is None:
+            raise
+        raise _mismatch(header, f"its strings do not decode here ({err})") from err
+    if header.symbols_checksum is not None and record.checksum() != header.symbols_checksum:
+        raise _mismatch(
+            header,
+            f"the latent symbols decoded here have checksum {record.checksum()}, the "
+            f"encoder's {header.symbols_checksum}",
+        )
     x_hat = out["x_hat"]
     padded = header.padded_size
     if x_hat.dim() != 4 or tuple(x_hat.shape[:2]) != (1, 3) or tuple(x_hat.shape[2:]) != padded:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -14,7 +18,7 @@ from tinify.ans import CdfTables
 from tinify.limits import max_elements
 from tinify.ops import LowerBound
 
-__all__ = ["QUANTIZE_MODES", "EntropyModel"]
+__all__ = ["QUANTIZE_MODES", "EntropyModel", "SymbolsRecord", "record_symbols"]
 
 #: The quantization modes of :meth:`EntropyModel.quantize`.
 QUANTIZE_MODES = ("noise", "dequantize", "symbols")
@@ -27,6 +31,47 @@ ENTROPY_CODERS = ("ans",)
 _TABLE_BUFFERS = ("_quantized_cdf", "_cdf_length", "_offset")
 #: Instance attributes holding state prepared from the buffers (never saved or copied).
 _PREPARED_STATE = ("_prepared_tables", "_prepared_scales")
+
+
+class SymbolsRecord:
+    """The integer symbols every entropy model coded or decoded while recording
+    (:func:`record_symbols`), hashed as they pass: SHA-256 over each tensor's values as
+    little-endian int32, in C order, tensors in coding order."""
+
+    def __init__(self, side: str) -> None:
+        self.side = side
+        self._hash = hashlib.sha256()
+        self.count = 0
+
+    def add(self, symbols: Any) -> None:
+        array = symbols.detach().cpu().numpy() if isinstance(symbols, Tensor) else symbols
+        self._hash.update(np.ascontiguousarray(array, dtype="<i4").tobytes())
+        self.count += int(array.size)
+
+    def checksum(self) -> str:
+        """The first 8 bytes of the SHA-256, as 16 hex digits."""
+        return self._hash.hexdigest()[:16]
+
+
+_RECORD: contextvars.ContextVar[SymbolsRecord | None] = contextvars.ContextVar(
+    "tinify_symbols_record", default=None
+)
+
+
+@contextlib.contextmanager
+def record_symbols(side: str) -> Iterator[SymbolsRecord]:
+    """Records, in this context, the symbols :meth:`EntropyModel.compress` codes
+    (``side="compress"``) or those :meth:`EntropyModel.decompress` decodes
+    (``side="decompress"``): what a ``.tfy`` file's symbols checksum covers. One side only,
+    because an encoder also decodes (a hyper codec decodes ``z`` to compute ``h_s(z_hat)``)."""
+    if side not in ("compress", "decompress"):
+        raise ValueError(f"side must be 'compress' or 'decompress', got {side!r}")
+    record = SymbolsRecord(side)
+    token = _RECORD.set(record)
+    try:
+        yield record
+    finally:
+        _RECORD.reset(token)
 
 
 class EntropyModel(nn.Module):
@@ -231,6 +276,9 @@ class EntropyModel(nn.Module):
             inputs.detach(), "symbols", None if means is None else means.detach()
         )
         n = inputs.size(0)
+        record = _RECORD.get()
+        if record is not None and record.side == "compress":
+            record.add(symbols)
         return ans.encode_batch(symbols.reshape(n, -1), indexes.reshape(n, -1), tables)
 
     def decompress(
@@ -272,6 +320,9 @@ class EntropyModel(nn.Module):
         tables = self.coding_tables()
         n = indexes.size(0)
         values = ans.decode_batch(strings, indexes.reshape(n, -1), tables)
+        record = _RECORD.get()
+        if record is not None and record.side == "decompress":
+            record.add(values)
         device = means.device if means is not None else indexes.device
         outputs = torch.from_numpy(values).reshape(indexes.shape).to(device)
         return self.dequantize(outputs, means, dtype)
