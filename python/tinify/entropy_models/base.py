@@ -38,8 +38,9 @@ class SymbolsRecord:
     (:func:`record_symbols`), hashed as they pass: SHA-256 over each tensor's values as
     little-endian int32, in C order, tensors in coding order."""
 
-    def __init__(self, side: str) -> None:
+    def __init__(self, side: str, parent: SymbolsRecord | None = None) -> None:
         self.side = side
+        self.parent = parent
         self._hash = hashlib.sha256()
         self.count = 0
 
@@ -47,10 +48,16 @@ class SymbolsRecord:
         array = symbols.detach().cpu().numpy() if isinstance(symbols, Tensor) else symbols
         self._hash.update(np.ascontiguousarray(array, dtype="<i4").tobytes())
         self.count += int(array.size)
+        if self.parent is not None:
+            self.parent.add(array)
+
+    def sha256(self) -> str:
+        """The SHA-256 of the symbols recorded so far, as 64 hex digits."""
+        return self._hash.hexdigest()
 
     def checksum(self) -> str:
-        """The first 8 bytes of the SHA-256, as 16 hex digits."""
-        return self._hash.hexdigest()[:16]
+        """The first 8 bytes of the SHA-256, as 16 hex digits (a ``.tfy`` file's)."""
+        return self.sha256()[:16]
 
 
 _RECORD: contextvars.ContextVar[SymbolsRecord | None] = contextvars.ContextVar(
@@ -63,10 +70,12 @@ def record_symbols(side: str) -> Iterator[SymbolsRecord]:
     """Records, in this context, the symbols :meth:`EntropyModel.compress` codes
     (``side="compress"``) or those :meth:`EntropyModel.decompress` decodes
     (``side="decompress"``): what a ``.tfy`` file's symbols checksum covers. One side only,
-    because an encoder also decodes (a hyper codec decodes ``z`` to compute ``h_s(z_hat)``)."""
+    because an encoder also decodes (a hyper codec decodes ``z`` to compute ``h_s(z_hat)``).
+    Records nest: an enclosing record of the same side sees the symbols too."""
     if side not in ("compress", "decompress"):
         raise ValueError(f"side must be 'compress' or 'decompress', got {side!r}")
-    record = SymbolsRecord(side)
+    outer = _RECORD.get()
+    record = SymbolsRecord(side, outer if outer is not None and outer.side == side else None)
     token = _RECORD.set(record)
     try:
         yield record
