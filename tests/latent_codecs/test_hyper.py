@@ -11,6 +11,7 @@ from torch import nn
 
 from tinify.entropy_models import EntropyBottleneck
 from tinify.latent_codecs import GainHyperLatentCodec, HyperLatentCodec
+from tinify.latent_codecs.base import with_prior
 from tinify.models import MeanScaleHyperprior
 
 from .builders import (
@@ -83,7 +84,7 @@ def _engine_codec(prior: str, gain: bool = False) -> nn.Module:
     h_a = nn.Conv2d(8, 6, 3, padding=1)
     h_s = nn.Sequential(nn.Conv2d(6, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 1))
     cls = GainHyperLatentCodec if gain else HyperLatentCodec
-    return ready(cls(EntropyBottleneck(6), h_a, h_s, prior=prior))
+    return ready(with_prior(cls(EntropyBottleneck(6), h_a, h_s), prior))
 
 
 @pytest.mark.parametrize("gain", [False, True])
@@ -101,11 +102,11 @@ def test_the_engine_prior_gives_the_engines_params_in_compress_and_decompress(ga
     assert np.array_equal(out["params"].numpy(), expected)
     params = codec.decompress(out["strings"], out["shape"], *args[1:])["params"]
     assert torch.equal(params, out["params"])
-    program = codec.__dict__["_engine_prior"]
+    program = codec.__dict__["_prepared"]["engine_prior"]
     codec.decompress(out["strings"], out["shape"], *args[1:])
-    assert codec.__dict__["_engine_prior"] is program  # compiled once
+    assert codec.__dict__["_prepared"]["engine_prior"] is program  # compiled once
     codec.load_state_dict(codec.state_dict())
-    assert "_engine_prior" not in codec.__dict__  # dropped with new weights
+    assert "_prepared" not in codec.__dict__  # dropped with new weights
     torch_codec = _engine_codec("torch", gain)
     assert torch_codec.compress(y, *args)["strings"] == out["strings"]  # z is coded alike
 

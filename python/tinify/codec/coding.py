@@ -26,7 +26,7 @@ from tinify.image import (
     pad,
     padding_multiple,
 )
-from tinify.latent_codecs.base import PreparedPrior, plain_shape
+from tinify.latent_codecs.base import plain_shape
 from tinify.models.base import num_rates
 
 __all__ = ["compress", "decompress"]
@@ -156,7 +156,7 @@ def engine_capable(net: nn.Module) -> bool:
     except NotImplementedError:  # a model that codes without a latent codec
         return False
     return isinstance(codec, nn.Module) and any(
-        isinstance(m, PreparedPrior) for m in codec.modules()
+        isinstance(getattr(type(m), "prior", None), str) for m in codec.modules()
     )
 
 

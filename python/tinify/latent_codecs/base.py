@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -23,6 +23,8 @@ __all__ = [
     "check_choice",
     "one_stream",
     "plain_shape",
+    "prior_params",
+    "with_prior",
 ]
 
 #: Quantizers of the codecs that take a ``quantizer`` argument: ``"noise"`` keeps the entropy
@@ -33,6 +35,8 @@ QUANTIZERS = ("noise", "ste")
 #: Where the hyper codecs compute ``params = h_s(z_hat)`` in ``compress`` and ``decompress``:
 #: ``"torch"`` (CompressAI's floats, its bytes) or ``"engine"`` (:mod:`tinify.engine`, the same
 #: bits on every machine, kernel and thread count; see ``docs/determinism.md``).
+T = TypeVar("T", bound=nn.Module)
+
 PRIORS = ("torch", "engine")
 
 
@@ -55,6 +59,42 @@ class LatentCodec(nn.Module):
     """
 
     # (*args, **kwargs) lets each codec take its own side inputs (params, gains, ...).
+    def prepared(self, key: str, build: Any) -> Any:
+        """State prepared from the weights (an engine program, a coder), built by ``build()``
+        on first use and kept until the weights may change: a state_dict is loaded, a child
+        module replaced, the codec moved (``.to()``) or switched between training and
+        evaluation."""
+        state = self.__dict__.setdefault("_prepared", {})
+        if key not in state:
+            state[key] = build()
+        return state[key]
+
+    def drop_prepared(self) -> None:
+        """Forgets the prepared state (rebuilt on next use)."""
+        self.__dict__.pop("_prepared", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, nn.Module):
+            self.drop_prepared()
+        super().__setattr__(name, value)
+
+    def train(self, mode: bool = True) -> Any:
+        self.drop_prepared()
+        return super().train(mode)
+
+    def _apply(self, *args: Any, **kwargs: Any) -> Any:
+        self.drop_prepared()
+        return super()._apply(*args, **kwargs)
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        self.drop_prepared()
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_prepared", None)
+        return state
+
     def forward(self, *args: Any, **kwargs: Any) -> LatentForwardOutput:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
@@ -144,43 +184,19 @@ class EnginePrior:
         return torch.from_numpy(params).to(z_hat.device)  # type: ignore[arg-type]
 
 
-class PreparedPrior(nn.Module):
-    """Mixin of the hyper codecs: the ``prior`` choice and the engine program it prepares."""
+def with_prior(codec: T, prior: str) -> T:
+    """``codec`` with its ``prior`` attribute set (checked): for building hyper codecs in one
+    expression."""
+    check_choice("prior", prior, PRIORS)
+    codec.prior = prior  # type: ignore[attr-defined]
+    return codec
 
-    h_s: nn.Module
-    prior: str
 
-    def _params(self, z_hat: Tensor) -> Tensor:
-        """``h_s(z_hat)`` for coding, on the path :attr:`prior` names."""
-        if self.prior == "torch":
-            return self.h_s(z_hat)  # type: ignore[no-any-return]
-        prepared = self.__dict__.get("_engine_prior")
-        if prepared is None:
-            prepared = EnginePrior(self.h_s)
-            self.__dict__["_engine_prior"] = prepared
-        return prepared(z_hat)  # type: ignore[no-any-return]
-
-    def _drop_prior(self) -> None:
-        self.__dict__.pop("_engine_prior", None)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "h_s":
-            self._drop_prior()
-        super().__setattr__(name, value)
-
-    def train(self, mode: bool = True) -> Any:
-        self._drop_prior()
-        return super().train(mode)
-
-    def _apply(self, *args: Any, **kwargs: Any) -> Any:
-        self._drop_prior()
-        return super()._apply(*args, **kwargs)
-
-    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
-        self._drop_prior()
-        super()._load_from_state_dict(*args, **kwargs)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        state.pop("_engine_prior", None)
-        return state
+def prior_params(codec: LatentCodec, h_s: nn.Module, z_hat: Tensor) -> Tensor:
+    """``h_s(z_hat)`` for coding, on the path ``codec.prior`` names: torch, or the engine
+    program prepared once for ``h_s`` and kept in the codec's prepared state."""
+    prior = getattr(codec, "prior", "torch")
+    check_choice("prior", prior, PRIORS)
+    if prior == "torch":
+        return h_s(z_hat)  # type: ignore[no-any-return]
+    return codec.prepared("engine_prior", lambda: EnginePrior(h_s))(z_hat)  # type: ignore[no-any-return]

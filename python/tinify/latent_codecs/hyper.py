@@ -9,12 +9,11 @@ from torch import Tensor, nn
 from tinify import registry
 from tinify.entropy_models import EntropyBottleneck
 from tinify.latent_codecs.base import (
-    PRIORS,
     QUANTIZERS,
     LatentCodec,
-    PreparedPrior,
     check_choice,
     one_stream,
+    prior_params,
 )
 from tinify.ops import quantize_ste
 from tinify.typing import LatentCompressOutput
@@ -36,7 +35,7 @@ class HyperDecompressOutput(TypedDict):
 
 
 @registry.register("latent_codec", "HyperLatentCodec")
-class HyperLatentCodec(PreparedPrior, LatentCodec):
+class HyperLatentCodec(LatentCodec):
     """Entropy bottleneck codec with surrounding ``h_a`` and ``h_s`` transforms.
 
     "Hyper" side-information branch introduced in `"Variational Image Compression with a
@@ -65,13 +64,18 @@ class HyperLatentCodec(PreparedPrior, LatentCodec):
         quantizer: ``"noise"`` passes the entropy bottleneck's ``z_hat`` (noisy when
             training) to ``h_s``; ``"ste"`` rounds ``z`` around the medians with a
             straight-through gradient.
+        **kwargs: ignored (CompressAI compatibility).
+
+    Attributes:
         prior: where ``compress`` and ``decompress`` compute ``params``: ``"torch"``
             (CompressAI's floats and bytes, the default) or ``"engine"`` (the deterministic
             engine: encoder and decoder compute the same scales on every machine; ``h_s`` is
-            compiled once and kept until the weights are loaded or trained).
-        **kwargs: ignored (CompressAI compatibility).
+            compiled once and kept until the weights are loaded, replaced or trained). An
+            attribute rather than a constructor argument, so the constructor stays CompressAI's.
     """
 
+    #: ``"torch"`` or ``"engine"`` (see above).
+    prior: str = "torch"
     entropy_bottleneck: EntropyBottleneck
     h_a: nn.Module
     h_s: nn.Module
@@ -82,13 +86,10 @@ class HyperLatentCodec(PreparedPrior, LatentCodec):
         h_a: nn.Module,
         h_s: nn.Module,
         quantizer: str = "noise",
-        prior: str = "torch",
         **kwargs: Any,
     ) -> None:
         super().__init__()
         check_choice("quantizer", quantizer, QUANTIZERS)
-        check_choice("prior", prior, PRIORS)
-        self.prior = prior
         self.entropy_bottleneck = entropy_bottleneck
         self.h_a = h_a
         self.h_s = h_s
@@ -108,11 +109,15 @@ class HyperLatentCodec(PreparedPrior, LatentCodec):
         shape = tuple(int(s) for s in z.shape[2:])
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, shape)
-        return {"strings": [z_strings], "shape": shape, "params": self._params(z_hat)}
+        return {
+            "strings": [z_strings],
+            "shape": shape,
+            "params": prior_params(self, self.h_s, z_hat),
+        }
 
     def decompress(  # type: ignore[override]
         self, strings: list[list[bytes]], shape: tuple[int, ...], **kwargs: Any
     ) -> HyperDecompressOutput:
         (z_strings,) = one_stream(strings, self)
         z_hat = self.entropy_bottleneck.decompress(z_strings, tuple(shape))
-        return {"params": self._params(z_hat)}
+        return {"params": prior_params(self, self.h_s, z_hat)}

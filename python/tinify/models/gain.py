@@ -14,6 +14,7 @@ from tinify.latent_codecs import (
     GaussianConditionalLatentCodec,
     LatentCodec,
 )
+from tinify.latent_codecs.base import with_prior
 from tinify.models.google import MeanScaleHyperprior, _describe, _load_exactly
 from tinify.registry import register
 from tinify.typing import CompressOutput, DecompressOutput, ForwardOutput, Strings
@@ -113,18 +114,19 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
 
     def _build_latent_codec(self) -> LatentCodec:
         """``GainHyperpriorLatentCodec(y: GaussianConditionalLatentCodec, hyper:
-        GainHyperLatentCodec, hyper_input="gained")``: ``h_a`` sees the gained ``y``."""
-        return GainHyperpriorLatentCodec(
+        GainHyperLatentCodec)`` with ``hyper_input = "gained"``: ``h_a`` sees the gained ``y``."""
+        codec = GainHyperpriorLatentCodec(
             {
                 "y": GaussianConditionalLatentCodec(
                     gaussian_conditional=self.gaussian_conditional, chunks=("scales", "means")
                 ),
-                "hyper": GainHyperLatentCodec(
-                    self.entropy_bottleneck, self.h_a, self.h_s, prior=self.prior
+                "hyper": with_prior(
+                    GainHyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s), self.prior
                 ),
-            },
-            hyper_input="gained",
+            }
         )
+        codec.hyper_input = "gained"
+        return codec
 
     def _gains(self, rate: int | Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """``(y_gain, z_gain, y_gain_inv, z_gain_inv)`` of ``rate``, in the codec's order."""

@@ -17,7 +17,7 @@ from tinify.latent_codecs import (
     LatentCodec,
     RasterScanLatentCodec,
 )
-from tinify.latent_codecs.base import PRIORS, check_choice
+from tinify.latent_codecs.base import PRIORS, check_choice, with_prior
 from tinify.layers import GDN, MaskedConv2d
 from tinify.limits import check_latent_size
 from tinify.models.base import (
@@ -474,8 +474,9 @@ class ScaleHyperprior(_ImageCodec):
                 "y": GaussianConditionalLatentCodec(
                     gaussian_conditional=self.gaussian_conditional, chunks=("scales",)
                 ),
-                "hyper": HyperLatentCodec(
-                    self.entropy_bottleneck, AbsInput(self.h_a), self.h_s, prior=self.prior
+                "hyper": with_prior(
+                    HyperLatentCodec(self.entropy_bottleneck, AbsInput(self.h_a), self.h_s),
+                    self.prior,
                 ),
             }
         )
@@ -612,8 +613,9 @@ class MeanScaleHyperprior(ScaleHyperprior):
                 "y": GaussianConditionalLatentCodec(
                     gaussian_conditional=self.gaussian_conditional, chunks=("scales", "means")
                 ),
-                "hyper": HyperLatentCodec(
-                    self.entropy_bottleneck, self.h_a, self.h_s, prior=self.prior
+                "hyper": with_prior(
+                    HyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+                    self.prior,
                 ),
             }
         )
@@ -705,8 +707,9 @@ class JointAutoregressiveHierarchicalPriors(MeanScaleHyperprior):
                 "y": RasterScanLatentCodec(
                     self.gaussian_conditional, self.entropy_parameters, self.context_prediction
                 ),
-                "hyper": HyperLatentCodec(
-                    self.entropy_bottleneck, self.h_a, self.h_s, prior=self.prior
+                "hyper": with_prior(
+                    HyperLatentCodec(self.entropy_bottleneck, self.h_a, self.h_s),
+                    self.prior,
                 ),
             }
         )

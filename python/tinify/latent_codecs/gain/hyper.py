@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from tinify import registry
 from tinify.entropy_models import EntropyBottleneck
-from tinify.latent_codecs.base import PRIORS, LatentCodec, PreparedPrior, check_choice, one_stream
+from tinify.latent_codecs.base import LatentCodec, one_stream, prior_params
 from tinify.latent_codecs.hyper import HyperDecompressOutput, HyperForwardOutput
 from tinify.typing import LatentCompressOutput
 
@@ -16,7 +16,7 @@ __all__ = ["GainHyperLatentCodec"]
 
 
 @registry.register("latent_codec", "GainHyperLatentCodec")
-class GainHyperLatentCodec(PreparedPrior, LatentCodec):
+class GainHyperLatentCodec(LatentCodec):
     """Entropy bottleneck codec with surrounding ``h_a`` and ``h_s`` transforms.
 
     Gain-controlled side branch for hyperprior introduced in `"Asymmetric Gained Deep Image
@@ -44,12 +44,16 @@ class GainHyperLatentCodec(PreparedPrior, LatentCodec):
         entropy_bottleneck: the entropy model of the scaled ``z``.
         h_a: hyper analysis transform, ``y`` → ``z``.
         h_s: hyper synthesis transform, ``z_hat · gain_inv`` → ``params``.
+        **kwargs: ignored (CompressAI compatibility).
+
+    Attributes:
         prior: ``"torch"`` or ``"engine"``, as in
             :class:`~tinify.latent_codecs.HyperLatentCodec`; the gain is one correctly
             rounded multiply either way, the same bits on every machine.
-        **kwargs: ignored (CompressAI compatibility).
     """
 
+    #: ``"torch"`` or ``"engine"`` (see above).
+    prior: str = "torch"
     entropy_bottleneck: EntropyBottleneck
     h_a: nn.Module
     h_s: nn.Module
@@ -59,12 +63,9 @@ class GainHyperLatentCodec(PreparedPrior, LatentCodec):
         entropy_bottleneck: EntropyBottleneck,
         h_a: nn.Module,
         h_s: nn.Module,
-        prior: str = "torch",
         **kwargs: Any,
     ) -> None:
         super().__init__()
-        check_choice("prior", prior, PRIORS)
-        self.prior = prior
         self.entropy_bottleneck = entropy_bottleneck
         self.h_a = h_a
         self.h_s = h_s
@@ -84,7 +85,7 @@ class GainHyperLatentCodec(PreparedPrior, LatentCodec):
         return {
             "strings": [z_strings],
             "shape": shape,
-            "params": self._params(z_hat * gain_inv),
+            "params": prior_params(self, self.h_s, z_hat * gain_inv),
         }
 
     def decompress(  # type: ignore[override]
@@ -96,4 +97,4 @@ class GainHyperLatentCodec(PreparedPrior, LatentCodec):
     ) -> HyperDecompressOutput:
         (z_strings,) = one_stream(strings, self)
         z_hat = self.entropy_bottleneck.decompress(z_strings, tuple(shape))
-        return {"params": self._params(z_hat * gain_inv)}
+        return {"params": prior_params(self, self.h_s, z_hat * gain_inv)}

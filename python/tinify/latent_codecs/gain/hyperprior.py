@@ -100,23 +100,23 @@ class GainHyperpriorLatentCodec(LatentCodec):
     Args:
         latent_codec: ``{"y": codec for y taking (y, params), "hyper":
             GainHyperLatentCodec}``.
-        hyper_input: ``"y"`` (the hyper branch sees ``y``) or ``"gained"`` (it sees
-            ``y · y_gain``).
         **kwargs: ignored (CompressAI compatibility).
+
+    Attributes:
+        hyper_input: ``"y"`` (the hyper branch sees ``y``, the default) or ``"gained"`` (it
+            sees ``y · y_gain``); an attribute, so the constructor stays CompressAI's.
     """
 
+    #: What the hyper branch sees (see above).
+    hyper_input: str = "y"
     y: LatentCodec
     hyper: GainHyperLatentCodec
 
-    def __init__(
-        self, latent_codec: Mapping[str, LatentCodec], hyper_input: str = "y", **kwargs: Any
-    ) -> None:
+    def __init__(self, latent_codec: Mapping[str, LatentCodec], **kwargs: Any) -> None:
         super().__init__()
         check_children(self, latent_codec, ("y", "hyper"))
-        check_choice("hyper_input", hyper_input, HYPER_INPUTS)
         self.y = latent_codec["y"]
         self.hyper = latent_codec["hyper"]
-        self.hyper_input = hyper_input
 
     @property
     def latent_codec(self) -> dict[str, LatentCodec]:
@@ -166,4 +166,5 @@ class GainHyperpriorLatentCodec(LatentCodec):
         return {"y_hat": y_out["y_hat"] * y_gain_inv}
 
     def _hyper_sees(self, y: Tensor, y_gained: Tensor) -> Tensor:
+        check_choice("hyper_input", self.hyper_input, HYPER_INPUTS)
         return y_gained if self.hyper_input == "gained" else y
