@@ -3,15 +3,16 @@ photo (``assets/seeding.png``, centred), committed in ``tests/codec/golden/``.
 
 The SHA-256 of the latent symbols they decode to is pinned: it holds on every machine (the
 prior runs on the engine) and changes only with the format, the engine version or the
-default model's weights. The decoded pixels come from ``g_s``, which still runs in torch: their
-hash is pinned for the machine it was recorded on and is torch-dependent (another CPU kernel or
-torch version may move a pixel by one), so a difference there is reported as an expected
-failure, not an error.
+default model's weights. The decoded pixels come from ``g_s``, which still runs in torch, whose
+kernels may move a pixel by one grey level between machines: they are compared with the
+committed decoded image (``*.png``) to within one level.
+
+After a change of the default model's weights, regenerate the files and the pins with
+``python tests/codec/test_golden.py`` and review the diff.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +24,10 @@ from tinify.entropy_models.base import record_symbols
 
 GOLDEN = Path(__file__).with_name("golden")
 
-#: name: (symbols SHA-256, decoded pixels SHA-256 (torch-dependent))
+#: name: SHA-256 of the latent symbols it decodes to.
 PINNED = {
-    "default-q1": (
-        "c7b8a20edcb1ab2c198caea235ba2064461513de0c068cce86da142879d5abce",
-        "ea190c210850c822c97eb337dd92a8433a7b5d6fa10e14d0d8138b12191091b2",
-    ),
-    "default-q5": (
-        "fe50f63439a5298d20d38be4db527ed21a4715261e57f79546725581fe822477",
-        "c1d88e3e3124efa2cbf124b0be1826c8ee4195283aabe3a4fc721ef760de2fb6",
-    ),
+    "default-q1": "e06ede12fdbfa8f65b1dbb52da7ca71913955614dfc270711282a0d484d68ae5",
+    "default-q5": "1e65995102b2dfd51d6c79c3bc4415382015c87c7c8e7408215d969e1223b676",
 }
 
 
@@ -45,13 +40,37 @@ def test_golden_file_decodes_to_its_pinned_symbols(name: str) -> None:
     with record_symbols("decompress") as record:
         image = tinify.decompress(data, output="numpy")
     assert image.shape == (64, 64, 3)
-    assert record.sha256() == PINNED[name][0]
+    assert record.sha256() == PINNED[name]
     assert record.checksum() == header.symbols_checksum
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
-def test_golden_file_pixels_torch_dependent(name: str) -> None:
+def test_golden_file_pixels_are_within_one_level_of_the_committed_image(name: str) -> None:
+    from PIL import Image
+
     image = tinify.decompress((GOLDEN / f"{name}.tfy").read_bytes(), output="numpy")
-    digest = hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
-    if digest != PINNED[name][1]:
-        pytest.xfail(f"decoded pixels {digest}: g_s runs in torch, whose kernels move pixels")
+    with Image.open(GOLDEN / f"{name}.png") as committed:
+        expected = np.asarray(committed.convert("RGB"))
+    assert image.shape == expected.shape
+    assert int(np.abs(image.astype(np.int16) - expected.astype(np.int16)).max()) <= 1
+
+
+def _regenerate() -> None:
+    """Writes the golden files, their decoded images, and prints the pins to paste above."""
+    from PIL import Image
+
+    with Image.open(Path(__file__).resolve().parents[2] / "assets" / "seeding.png") as photo:
+        rgb = photo.convert("RGB")
+        left, top = (rgb.width - 64) // 2, (rgb.height - 64) // 2
+        crop = rgb.crop((left, top, left + 64, top + 64))
+    for name, quality in (("default-q1", 1), ("default-q5", 5)):
+        data = tinify.compress(crop, quality=quality)
+        (GOLDEN / f"{name}.tfy").write_bytes(data)
+        with record_symbols("decompress") as record:
+            image = tinify.decompress(data, output="numpy")
+        Image.fromarray(image).save(GOLDEN / f"{name}.png")
+        print(f"{name!r}: {record.sha256()!r},")
+
+
+if __name__ == "__main__":
+    _regenerate()
