@@ -8,12 +8,13 @@ hyper-latent of a few units) and the layer giving the Gaussian scales x10 with +
 scales' biases (scales comparable to ``|y|``). Its state_dict is saved with ``torch.save``
 (a CompressAI-saved checkpoint) and loaded into tinify three ways.
 
-Deliberate differences checked here: CompressAI's ``EntropyBottleneckVbr.forward`` passes the
-step in the place of ``stop_gradient``, so its likelihoods are of unit bins whatever the step;
-tinify's are the bins of the step (checked against CompressAI's own ``_likelihood_variable``
-called with ``qs``). mbt2018-vbr's ``y`` strings are tinify's wavefront order (checked for an
-exact round trip and CompressAI's rate), and its stage 1 codes as mbt2018 (CompressAI's
-stage-1 ``compress`` picks the CDFs of the gained scales while coding ungained symbols).
+CompressAI's ``EntropyBottleneckVbr.forward`` passes the step in the place of ``stop_gradient``,
+so its likelihoods are of unit bins whatever the step: tinify gives the same by default, and
+with ``step_bins = True`` the bins of the step (checked against CompressAI's own
+``_likelihood_variable`` called with ``qs``). Deliberate differences checked here:
+mbt2018-vbr's ``y`` strings are tinify's wavefront order (checked for an exact round trip and
+CompressAI's rate), and its stage 1 codes as mbt2018 (CompressAI's stage-1 ``compress`` picks
+the CDFs of the gained scales while coding ungained symbols).
 """
 
 from __future__ import annotations
@@ -112,11 +113,16 @@ def test_bottleneck_forward_with_step_quantizes_like_compressai_with_bins_of_the
     torch.manual_seed(6)
     x_theirs, lik_theirs = theirs(x, training=training, qs=step)
     assert torch.equal(x_ours, x_theirs)
+    # By default, CompressAI's likelihoods (unit bins whatever the step).
+    torch.testing.assert_close(lik_ours, lik_theirs, rtol=0, atol=1e-7)
+    # step_bins=True: the bins of the step, those the coder uses.
+    ours.step_bins = True
+    torch.manual_seed(6)
+    _, lik_steps = ours(x, training=training, qs=step)
     with torch.no_grad():
         expected = _unit_bin_likelihood(theirs, x_theirs, step)
-    torch.testing.assert_close(lik_ours, expected, rtol=0, atol=1e-7)
-    # CompressAI's forward gives unit bins instead (its defect, not copied).
-    assert not torch.allclose(lik_ours, lik_theirs, atol=1e-4)
+    torch.testing.assert_close(lik_steps, expected, rtol=0, atol=1e-7)
+    assert not torch.allclose(lik_steps, lik_theirs, atol=1e-4)
 
 
 def test_bottleneck_ste_forward_equals_compressai_and_passes_gradients_straight():
@@ -345,17 +351,6 @@ def _assert_forward_matches(ours, theirs, x, vr, stage, s, inputscale):
     torch.testing.assert_close(a["x_hat"], b["x_hat"], rtol=0, atol=1e-5)
     torch.testing.assert_close(a["likelihoods"]["y"], b["likelihoods"]["y"], rtol=0, atol=1e-5)
     z_expected = b["likelihoods"]["z"]
-    if vr and stage == 2:
-        # tinify's z likelihoods are of bins of the step (see the module docstring).
-        scale = inputscale if inputscale != 0 else theirs.Gain[max(0, min(s, 7))].detach()
-        with torch.no_grad():
-            step = theirs.lower_bound_zqstep(theirs.gayn2zqstep(1.0 / scale.view(1)))[0]
-            y = theirs.g_a(x)
-            z = theirs.h_a(y if isinstance(theirs, cm.MeanScaleHyperprior) else y.abs())
-            z_hat = theirs.entropy_bottleneck.quantize_variable(
-                z, "dequantize", theirs.entropy_bottleneck._get_medians().view(1, -1, 1, 1), step
-            )
-            z_expected = _unit_bin_likelihood(theirs.entropy_bottleneck, z_hat, step)
     torch.testing.assert_close(a["likelihoods"]["z"], z_expected, rtol=0, atol=1e-5)
     return a
 

@@ -191,6 +191,13 @@ class EntropyBottleneckVbr(EntropyBottleneck, EntropyModelVbr):
         init_scale: initial width of the density.
         filters: hidden widths of the density network.
         **kwargs: :class:`EntropyModelVbr` arguments.
+
+    Attributes:
+        step_bins: with a step ``qs``, ``forward``'s likelihoods are those of CompressAI 1.2.8
+            by default: of unit-width bins, whatever the step, with no gradient to the
+            density (CompressAI passes ``qs`` where ``stop_gradient`` goes). Set True for the
+            likelihoods of the bins of width ``qs`` that ``update_variable`` codes with, whose
+            gradient trains the density: the rate the coder will spend.
     """
 
     _NAMES: ClassVar[dict[str, str]] = {
@@ -198,6 +205,9 @@ class EntropyBottleneckVbr(EntropyBottleneck, EntropyModelVbr):
         "biases": "_bias",
         "factors": "_factor",
     }
+
+    #: Likelihoods of step-wide bins in ``forward`` (see above); False: CompressAI's.
+    step_bins: bool = False
 
     def __init__(
         self,
@@ -289,10 +299,14 @@ class EntropyBottleneckVbr(EntropyBottleneck, EntropyModelVbr):
         values = x.reshape(x.size(0), 1, -1)
         mode = "ste" if ste else ("noise" if training else "dequantize")
         outputs = self.quantize_variable(values, mode, self._get_medians(), qs)
-        # CompressAI passes qs in the place of stop_gradient here, so its likelihoods are of
-        # unit bins whatever the step, and no gradient reaches the density; these are the
-        # bins of width qs that update_variable() codes with.
-        likelihood, _, _ = self._likelihood_variable(outputs, qs=qs)
+        if self.step_bins:
+            # The bins of width qs that update_variable() codes with.
+            likelihood, _, _ = self._likelihood_variable(outputs, qs=qs)
+        else:
+            # CompressAI's forward passes qs in the place of stop_gradient: unit bins whatever
+            # the step, and no gradient to the density. Kept by default, so that its
+            # checkpoints, rates and training behave here as there.
+            likelihood, _, _ = self._likelihood_variable(outputs, stop_gradient=True)
         if self.use_likelihood_bound:
             likelihood = self.likelihood_lower_bound(likelihood)
         outputs = outputs.reshape(shape).permute(*perm).contiguous()
