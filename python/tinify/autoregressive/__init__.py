@@ -14,16 +14,16 @@ the other way round.
 A network the Rust loop cannot describe (a GDN, a 3x3 convolution, an overridden ``merge``)
 runs on :class:`TorchRasterScanCoder` instead: the same wavefront order and stream format,
 each wavefront's parameters computed by torch over all its positions at once and coded by
-:mod:`tinify.ans`. :func:`cached_coder` picks the coder and keeps it until the weights change.
+:mod:`tinify.ans`. :func:`choose_coder` picks the coder (its owner keeps it as prepared state).
 
 The package's modules: ``context`` (the geometry of the context model, its masked kernel),
 ``rust_loop`` (:class:`RasterScanCoder` and the description it sends to the core),
-``torch_coder`` (:class:`TorchRasterScanCoder`) and ``cache`` (:func:`cached_coder`).
+``torch_coder`` (:class:`TorchRasterScanCoder`) and ``cache`` (:func:`choose_coder`).
 """
 
 from __future__ import annotations
 
-from tinify.autoregressive.cache import SlowPathWarning, cached_coder
+from tinify.autoregressive.cache import SlowPathWarning, choose_coder
 from tinify.autoregressive.context import check_context_prediction
 from tinify.autoregressive.rust_loop import (
     RasterScanCoder,
@@ -37,7 +37,7 @@ __all__ = [
     "SlowPathWarning",
     "TorchRasterScanCoder",
     "UnsupportedNetworkError",
-    "cached_coder",
     "check_context_prediction",
+    "choose_coder",
     "describe_entropy_parameters",
 ]

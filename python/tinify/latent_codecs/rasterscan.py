@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,10 +11,9 @@ from torch import Tensor, nn
 from tinify import registry
 from tinify.autoregressive import (
     RasterScanCoder,
-    SlowPathWarning,
     TorchRasterScanCoder,
-    UnsupportedNetworkError,
     check_context_prediction,
+    choose_coder,
 )
 from tinify.entropy_models import GaussianConditional
 from tinify.latent_codecs.base import LatentCodec, one_stream
@@ -162,57 +160,18 @@ class RasterScanLatentCodec(LatentCodec):
         evaluation mode goes unseen: call ``train()``/``eval()`` after one.
         """
         tables = self.gaussian_conditional.coding_tables()
-        prepared = self.__dict__.get("_prepared_coder")
-        if prepared is not None and prepared[0] is tables:
-            return prepared[1]  # type: ignore[no-any-return]
-        coder = self._build_coder()
-        self.__dict__["_prepared_coder"] = (tables, coder)
-        return coder
+        # The base class drops prepared state when weights may change; the tables are rebuilt
+        # by the entropy model's own update(), so the coder is also keyed on them.
+        tables_seen, coder = self.prepared("coder", lambda: (tables, self._build_coder()))
+        if tables_seen is not tables:
+            self.drop_prepared()
+            tables_seen, coder = self.prepared("coder", lambda: (tables, self._build_coder()))
+        return coder  # type: ignore[no-any-return]
 
     def _build_coder(self) -> RasterScanCoder | TorchRasterScanCoder:
         merge = None if type(self).merge is RasterScanLatentCodec.merge else self.merge
         parts = (self.context_prediction, self.entropy_parameters, self.gaussian_conditional)
-        try:
-            if merge is not None:
-                raise UnsupportedNetworkError(
-                    "merge() is overridden; the Rust loop only concatenates (params, context)"
-                )
-            return RasterScanCoder(*parts)
-        except UnsupportedNetworkError as err:
-            if not self.__dict__.get("_slow_path_warned"):
-                self.__dict__["_slow_path_warned"] = True
-                warnings.warn(
-                    f"{type(self).__name__}: {err}; coding with torch computing each "
-                    "wavefront's parameters, which is slower (same stream format)",
-                    SlowPathWarning,
-                    stacklevel=4,
-                )
-            return TorchRasterScanCoder(*parts, merge)
-
-    def _drop_coder(self) -> None:
-        self.__dict__.pop("_prepared_coder", None)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("gaussian_conditional", "entropy_parameters", "context_prediction"):
-            self._drop_coder()
-        super().__setattr__(name, value)
-
-    def train(self, mode: bool = True) -> RasterScanLatentCodec:
-        self._drop_coder()
-        return super().train(mode)
-
-    def _apply(self, *args: Any, **kwargs: Any) -> Any:
-        self._drop_coder()
-        return super()._apply(*args, **kwargs)
-
-    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
-        self._drop_coder()
-        super()._load_from_state_dict(*args, **kwargs)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        state.pop("_prepared_coder", None)
-        return state
+        return choose_coder(self, *parts, merge, stacklevel=7)
 
     def _check_params(self, params: Tensor, n: int, shape: tuple[int, ...]) -> None:
         if params.dim() != 4 or params.size(0) != n or tuple(params.shape[2:]) != tuple(shape):
