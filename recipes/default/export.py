@@ -6,8 +6,8 @@ Usage (from the repository root)::
 
 Solves the entropy bottleneck's quantiles and builds the CDF tables
 (``update(force=True, update_quantiles=True)``), checks that an image round-trips at every
-quality, and writes ``python/tinify/zoo/weights/tinify-default-1.pth`` (a float32 state_dict
-with the tables) plus ``tinify-default-1.json`` (step, training time, sha256).
+quality, and writes ``python/tinify/zoo/weights/<DEFAULT_NAME>.pth`` (a float32 state_dict
+with the tables) plus ``<DEFAULT_NAME>.json`` (step, training time, sha256).
 """
 
 from __future__ import annotations
@@ -24,14 +24,22 @@ from tinify.models.gain import GainedMeanScaleHyperprior
 from tinify.zoo import default
 
 
-def export(checkpoint: Path, out: Path = default.WEIGHTS) -> dict:
-    """Writes the weights of ``checkpoint`` to ``out``; returns the metadata written beside."""
+def release_model(checkpoint: Path) -> tuple[GainedMeanScaleHyperprior, int]:
+    """The model a release of ``checkpoint`` ships, in eval mode with its tables, and the
+    checkpoint's step."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     # The moving average when the run kept one (the recipe's), else the raw weights.
     weights = state.get("ema_state_dict") or state["state_dict"]
     net = GainedMeanScaleHyperprior.from_state_dict(weights).eval()
     # Quantiles solved exactly (the auxiliary loss converges slowly), then the tables.
     net.update(force=True, update_quantiles=True)
+    return net, int(state.get("step", -1))
+
+
+def export(checkpoint: Path, out: Path = default.WEIGHTS) -> dict:
+    """Writes the weights of ``checkpoint`` to ``out``; returns the metadata written beside."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    net, step = release_model(checkpoint)
     torch.manual_seed(0)
     x = torch.rand(1, 3, 64, 128)
     with torch.no_grad():
@@ -45,7 +53,7 @@ def export(checkpoint: Path, out: Path = default.WEIGHTS) -> dict:
     meta = {
         "name": default.DEFAULT_NAME,
         "architecture": default.ARCHITECTURE,
-        "step": int(state.get("step", -1)),
+        "step": step,
         "train_time_s": float(state.get("train_time_s", 0.0)),
         "ema": state.get("ema_state_dict") is not None,
         "lambdas": [round(v, 6) for v in net.lambdas.tolist()],

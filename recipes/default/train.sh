@@ -12,17 +12,21 @@
 #   STEPS=40000 sh recipes/default/train.sh   # stops at step 40000 in total, not 40000 more
 #
 # DATA is the folder holding photos/ and photos-extra/ (default: ../shared/data, relative to
-# the repository root). THREADS is torch's thread count (default 1: leave a core free).
+# the repository root). THREADS is torch's thread count (default 1: leave a core free). OUT is
+# the run's folder (default runs/default, the main line; cooldown.sh runs a branch in another).
+# Further arguments go to tinify.train and override the ones below.
 DATA=${DATA:-../shared/data}
 STEPS=${STEPS:-1000000}
 THREADS=${THREADS:-1}
 PATCH=${PATCH:-128}
+BATCH=${BATCH:-8}
+OUT=${OUT:-runs/default}
 SNAPSHOT=recipes/default/snapshot.pth.tar
-if [ -f "$SNAPSHOT" ] && [ ! -f runs/default/checkpoint.pth.tar ]; then
-  mkdir -p runs/default && cp "$SNAPSHOT" runs/default/checkpoint.pth.tar
+if [ -f "$SNAPSHOT" ] && [ ! -f "$OUT/checkpoint.pth.tar" ]; then
+  mkdir -p "$OUT" && cp "$SNAPSHOT" "$OUT/checkpoint.pth.tar"
 fi
-if [ -f runs/default/checkpoint.pth.tar ]; then
-  START="--resume runs/default/checkpoint.pth.tar"
+if [ -f "$OUT/checkpoint.pth.tar" ]; then
+  START="--resume $OUT/checkpoint.pth.tar"
 else
   START="--init python/tinify/zoo/weights/tinify-default-1.pth"
 fi
@@ -33,8 +37,8 @@ exec python -m tinify.train "$DATA/photos" "$DATA/photos-extra" \
   --exclude $(cat recipes/default/heldout.txt) \
   --by-pixels --scale-min 0.5 --rot90 \
   --val "$DATA/photos" --val-files $(cat recipes/default/heldout.txt) \
-  --steps "$STEPS" --batch-size 8 --patch-size "$PATCH" --repeat 16 \
+  --steps "$STEPS" --batch-size "$BATCH" --patch-size "$PATCH" --repeat 16 \
   --lr 3e-4 --warmup 500 --aux-lr 1e-3 --clip-max-norm 1.0 \
   --ema-decay 0.999 --mixed-quantization --bf16 --threads "$THREADS" \
   --log-every 100 --save-every 500 --val-every 4000 \
-  --seed 1 --device cpu --out runs/default --no-progress $START "$@"
+  --seed 1 --device cpu --out "$OUT" --no-progress $START "$@"

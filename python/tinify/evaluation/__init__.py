@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tinify.evaluation.find_close import find_closest_quality
     from tinify.evaluation.images import IMAGE_EXTENSIONS, list_images
     from tinify.evaluation.metrics import ms_ssim, psnr
-    from tinify.evaluation.model import evaluate_model
+    from tinify.evaluation.model import evaluate_model, evaluate_rd
     from tinify.evaluation.plot import plot_rd
     from tinify.evaluation.results import average, load_results, results_json
 
@@ -28,6 +28,7 @@ __all__ = [
     "bench_codec",
     "encode_image",
     "evaluate_model",
+    "evaluate_rd",
     "find_closest_quality",
     "list_images",
     "load_results",
@@ -49,6 +50,7 @@ _OWNERS = {
     "ms_ssim": "metrics",
     "psnr": "metrics",
     "evaluate_model": "model",
+    "evaluate_rd": "model",
     "plot_rd": "plot",
     "average": "results",
     "load_results": "results",

@@ -1,0 +1,24 @@
+#!/bin/sh
+# The cool-down of a release: a branch of the main line's latest checkpoint trained MORE steps
+# (default 2000) at a tenth of the learning rate, in runs/cooldown. The main line
+# (runs/default) is not touched and goes on at 3e-4; the branch is what export.py ships.
+#
+#   sh recipes/default/cooldown.sh                                   # from runs/default
+#   python recipes/default/heldout.py runs/cooldown/checkpoint.pth.tar /tmp/heldout
+#   python recipes/default/export.py runs/cooldown/checkpoint.pth.tar
+#
+# FROM names another checkpoint; PATCH and BATCH change the crops (PATCH=256 BATCH=2: the
+# same pixels per step in crops whose hyper-latent is 4x4 rather than 2x2). Further arguments
+# go to tinify.train.
+set -eu
+FROM=${FROM:-runs/default/checkpoint.pth.tar}
+MORE=${MORE:-2000}
+OUT=${OUT:-runs/cooldown}
+mkdir -p "$OUT"
+rm -f "$OUT/log.jsonl"
+cp "$FROM" "$OUT/checkpoint.pth.tar"
+STEP=$(python -c "import sys, torch
+print(torch.load(sys.argv[1], map_location='cpu', weights_only=True)['step'])" "$OUT/checkpoint.pth.tar")
+echo "cool-down of $FROM: steps $STEP -> $((STEP + MORE)) at lr x0.1, in $OUT"
+OUT="$OUT" STEPS=$((STEP + MORE)) exec sh recipes/default/train.sh \
+  --lr-milestones "$STEP" --val-every 0 "$@"
