@@ -21,7 +21,7 @@ copier=$!
 status=0
 timeout $((MINUTES * 60)) python3 -m tinify.train runs/gpu-pack \
   -m gained-mean-scale-hyperprior --N 64 --M 96 \
-  --steps 100000000 --batch-size 8 --patch-size 128 --repeat 16 --by-pixels --rot90 \
+  --steps 100000000 --batch-size 8 --patch-size 256 --repeat 16 --by-pixels --rot90 \
   --lr 3e-4 --warmup 500 --aux-lr 1e-3 --clip-max-norm 1.0 \
   --ema-decay 0.999 --mixed-quantization --bf16 \
   --log-every 100 --save-every 250 --val-every 0 \

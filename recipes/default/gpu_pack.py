@@ -3,11 +3,12 @@ with the repository, so the photographs travel downscaled by FACTOR as lossless 
 
 Usage (from the repository root)::
 
-    python recipes/default/gpu_pack.py            # -> runs/gpu-pack/*.webp (about 24 MB)
+    python recipes/default/gpu_pack.py            # -> runs/gpu-pack/*.webp (about 20 MiB)
 
-At FACTOR 0.5 the 117 training photographs take about a quarter of their PNG size; the GPU
-session trains on them without further downscaling (``--scale-min 1``): the coarse end of the
-CPU sessions' x0.5-1 range, a deliberate difference recorded in README.md.
+At FACTOR 0.5 the 117 training photographs take about a quarter of their PNG size; a photograph
+whose short side would fall under MIN_SIDE (the recipe's 256-pixel crops) is downscaled less, to
+exactly MIN_SIDE. The GPU session trains on them without further downscaling: the coarse end of
+the CPU sessions' x0.5-1 range, a deliberate difference recorded in README.md.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main() -> None:
     p.add_argument("--data", type=Path, default=Path("../shared/data"))
     p.add_argument("--out", type=Path, default=Path("runs/gpu-pack"))
     p.add_argument("--factor", type=float, default=0.5)
+    p.add_argument("--min-side", type=int, default=256, help="the crop size of gpu.sh")
     a = p.parse_args()
     held_out = Path("recipes/default/heldout.txt").read_text().split()
     a.out.mkdir(parents=True, exist_ok=True)
@@ -33,7 +35,8 @@ def main() -> None:
         for path in image_files(a.data / folder, exclude=held_out):
             with Image.open(path) as im:
                 im = im.convert("RGB")
-                size = (round(im.width * a.factor), round(im.height * a.factor))
+                factor = min(1.0, max(a.factor, a.min_side / min(im.size)))
+                size = (round(im.width * factor), round(im.height * factor))
                 small = im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
             target = a.out / f"{path.stem}.webp"
             small.save(target, "WEBP", lossless=True, method=4)
