@@ -39,11 +39,13 @@ def recipe_modules(monkeypatch):
 
 def test_release_model_ships_the_moving_average_with_its_tables(tmp_path, recipe_modules):
     export, _ = recipe_modules
-    _, ema = _checkpoint(tmp_path / "ck.pth.tar", step=1234)
+    raw, ema = _checkpoint(tmp_path / "ck.pth.tar", step=1234)
     net, step = export.release_model(tmp_path / "ck.pth.tar")
     assert step == 1234
     assert not net.training
     torch.testing.assert_close(net.g_a[0].weight, ema["g_a.0.weight"], rtol=0, atol=0)
+    raw_net, _ = export.release_model(tmp_path / "ck.pth.tar", raw=True)
+    torch.testing.assert_close(raw_net.g_a[0].weight, raw["g_a.0.weight"], rtol=0, atol=0)
     x = torch.rand(1, 3, 64, 64)
     out = net.compress(x, rate=0)  # raises without the tables
     assert len(out["strings"]) == 2

@@ -24,12 +24,13 @@ from tinify.models.gain import GainedMeanScaleHyperprior
 from tinify.zoo import default
 
 
-def release_model(checkpoint: Path) -> tuple[GainedMeanScaleHyperprior, int]:
+def release_model(checkpoint: Path, *, raw: bool = False) -> tuple[GainedMeanScaleHyperprior, int]:
     """The model a release of ``checkpoint`` ships, in eval mode with its tables, and the
-    checkpoint's step."""
+    checkpoint's step. ``raw`` takes the raw weights even where the run kept a moving average
+    (to compare the two; releases ship the average)."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     # The moving average when the run kept one (the recipe's), else the raw weights.
-    weights = state.get("ema_state_dict") or state["state_dict"]
+    weights = (None if raw else state.get("ema_state_dict")) or state["state_dict"]
     net = GainedMeanScaleHyperprior.from_state_dict(weights).eval()
     # Quantiles solved exactly (the auxiliary loss converges slowly), then the tables.
     net.update(force=True, update_quantiles=True)

@@ -33,11 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("images", type=Path, help="folder of the held-out crops")
     parser.add_argument("-o", "--output", type=Path, help="write the results JSON here")
     parser.add_argument("--name", default=None, help="the curve's name (default: the file's)")
+    parser.add_argument(
+        "--raw", action="store_true", help="the raw weights instead of their moving average"
+    )
     args = parser.parse_args(argv)
 
-    net, step = release_model(args.checkpoint)
+    net, step = release_model(args.checkpoint, raw=args.raw)
     images = list_images(args.images)
-    name = args.name or f"{args.checkpoint.parent.name}-step{step}"
+    name = args.name or f"{args.checkpoint.parent.name}-step{step}" + ("-raw" if args.raw else "")
     doc = evaluate_rd(
         [(rate + 1, lambda: net) for rate in range(net.num_rates)],
         images,
