@@ -10,6 +10,7 @@ whose file is closest in bpp, and their encode and decode times (best of ``--rep
 beside tinify's, with the ratio tinify / codec.
 
 Run:  python benches/bench_default.py [--image PATH] [--qualities 1,3,5] [--repeat 3]
+                                      [--codecs jpeg,webp,avif | --codecs none]
 """
 
 from __future__ import annotations
@@ -83,7 +84,16 @@ def main() -> None:
     )
     parser.add_argument("--threads", default="1,2", help="torch thread counts to time")
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best is kept)")
+    parser.add_argument(
+        "--codecs",
+        default=",".join(CODECS),
+        help="classical codecs to time beside it ('none': tinify alone, in seconds)",
+    )
     args = parser.parse_args()
+    codecs = [c for c in args.codecs.split(",") if c and c != "none"]
+    unknown = sorted(set(codecs) - set(CODECS))
+    if unknown:
+        parser.error(f"unknown codec(s) {', '.join(unknown)}: choose from {', '.join(CODECS)}")
     width, height = (int(v) for v in args.size.lower().split("x"))
     qualities = [int(q) for q in args.qualities.split(",")]
     threads = [int(t) for t in args.threads.split(",")]
@@ -112,7 +122,7 @@ def main() -> None:
                     f"  decode {dec * 1e3:7.1f} ms"
                 )
             enc1, dec1 = timings[threads[0]]
-            for codec in CODECS:
+            for codec in codecs:
                 p = closest_point(codec, png, bpp, args.repeat)
                 print(
                     f"  {codec:5s} q={p['quality']:<3d} {p['bpp']:.3f} bpp {p['psnr']:6.2f} dB:"

@@ -49,3 +49,23 @@ def test_bench_codec_runs_file_to_file_for_tinify_and_compressai():
         *("--archs", "bmshj2018-factorized,mbt2018-mean", "--size", "64x96", "--repeat", "1"),
     )
     assert "bmshj2018-factorized" in out and "mbt2018-mean" in out and "x " in out
+
+
+def test_bench_default_times_the_default_model_beside_the_codecs_it_is_given():
+    common = ("--size", "256x192", "--qualities", "1", "--repeat", "1", "--threads", "1")
+    out = _run("bench_default.py", *common, "--codecs", "jpeg")
+    assert "quality 1:" in out and "tinify, 1 thread(s)" in out
+    assert "jpeg  q=" in out and "webp" not in out
+    alone = _run("bench_default.py", *common, "--codecs", "none")
+    assert "quality 1:" in alone and "jpeg" not in alone
+
+
+def test_bench_default_refuses_an_unknown_codec():
+    result = subprocess.run(
+        [sys.executable, str(BENCHES / "bench_default.py"), "--codecs", "jpeg,heic"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 2
+    assert "unknown codec(s) heic" in result.stderr

@@ -175,6 +175,18 @@ class CompressionModel(nn.Module):
         losses = [m.loss() for m in self.modules() if isinstance(m, EntropyBottleneck)]
         return torch.stack(losses).sum() if losses else torch.zeros(())
 
+    def _synthesize(self, y_hat: Tensor) -> Tensor:
+        """``g_s(y_hat)`` clamped to [0, 1]: the last step of every ``decompress``.
+
+        On the CPU the latents enter ``g_s`` channels-last, which spares oneDNN a reorder
+        between NCHW and its own layout around each (transposed) convolution: the default
+        model's synthesis of a 768x512 image takes about a quarter less time
+        (``benches/bench_default.py``). The image comes back in the usual contiguous layout.
+        """
+        if y_hat.device.type == "cpu" and y_hat.dim() == 4:
+            y_hat = y_hat.contiguous(memory_format=torch.channels_last)
+        return self.g_s(y_hat).clamp_(0, 1).contiguous()
+
     def _check_image(self, x: Tensor) -> None:
         check_float_images(x, type(self).__name__)
         if x.dim() != 4:
@@ -216,7 +228,7 @@ class SimpleVAECompressionModel(CompressionModel):
     ) -> DecompressOutput:
         self._rate(rate)
         y_hat = self.latent_codec.decompress(strings, shape, *args, **kwargs)["y_hat"]
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+        return {"x_hat": self._synthesize(y_hat)}
 
 
 def num_rates(model: Any) -> int:

@@ -162,7 +162,7 @@ class GainedMeanScaleHyperprior(MeanScaleHyperprior):
         y_hat = self.latent_codec.decompress(strings, self._shapes(shape), y_gain_inv, z_gain_inv)[
             "y_hat"
         ]
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+        return {"x_hat": self._synthesize(y_hat)}
 
     @classmethod
     def from_state_dict(cls, state_dict: Mapping[str, Tensor]) -> GainedMeanScaleHyperprior:

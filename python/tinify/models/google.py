@@ -336,7 +336,7 @@ class FactorizedPrior(_ImageCodec):
         self._rate(rate)
         (y_strings,) = self._unpack(strings, 1, shape)
         y_hat = self.entropy_bottleneck.decompress(y_strings, shape)
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+        return {"x_hat": self._synthesize(y_hat)}
 
 
 @register("model", "bmshj2018-factorized-relu")
@@ -513,7 +513,7 @@ class ScaleHyperprior(_ImageCodec):
         self._rate(rate)
         strings = self._unpack(strings, 2, shape)
         y_hat = self.latent_codec.decompress(strings, self._shapes(shape), **kwargs)["y_hat"]
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+        return {"x_hat": self._synthesize(y_hat)}
 
     def _shapes(self, shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
         """The hyperprior codec's shapes from CompressAI's ``shape``, ``z``'s size."""

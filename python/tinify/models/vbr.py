@@ -401,7 +401,7 @@ class ScaleHyperpriorVbr(ScaleHyperprior):
         if stage == 1:
             indexes = gc.build_indexes(scales_hat)
             y_hat = gc.decompress(y_strings, indexes, z_hat.dtype, means_hat)
-            return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+            return {"x_hat": self._synthesize(y_hat)}
         rescale = torch.tensor(1.0) / scale
         indexes = gc.build_indexes(scales_hat * scale)
         if self.no_quantoffset:
@@ -414,7 +414,7 @@ class ScaleHyperpriorVbr(ScaleHyperprior):
             y_hat = signs * (q_abs + offsets) * rescale
             if means_hat is not None:
                 y_hat = y_hat + means_hat
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+        return {"x_hat": self._synthesize(y_hat)}
 
 
 @register("model", "mbt2018-mean-vbr")
@@ -688,4 +688,4 @@ class JointAutoregressiveHierarchicalPriorsVbr(
         coder = self._coder(scale)
         z_hat = self._decode_z(z_strings, shape, stage, scale)
         y_hat = coder.decode(y_strings, self.h_s(z_hat), latent_channels=self.M)
-        return {"x_hat": self.g_s(y_hat).clamp_(0, 1)}
+        return {"x_hat": self._synthesize(y_hat)}
