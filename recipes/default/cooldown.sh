@@ -1,6 +1,6 @@
 #!/bin/sh
 # The cool-down of a release: a branch of the main line's latest checkpoint trained MORE steps
-# (default 2000) at a tenth of the learning rate, in runs/cooldown. The main line
+# (default 1500) at a tenth of the learning rate, in runs/cooldown. The main line
 # (runs/default) is not touched and goes on at 3e-4; the branch is what export.py ships.
 #
 #   sh recipes/default/cooldown.sh                                   # from runs/default
@@ -12,7 +12,7 @@
 # go to tinify.train.
 set -eu
 FROM=${FROM:-runs/default/checkpoint.pth.tar}
-MORE=${MORE:-2000}
+MORE=${MORE:-1500}
 OUT=${OUT:-runs/cooldown}
 mkdir -p "$OUT"
 rm -f "$OUT/log.jsonl"
