@@ -52,7 +52,9 @@ def test_bench_codec_runs_file_to_file_for_tinify_and_compressai():
 
 
 def test_bench_default_times_the_default_model_beside_the_codecs_it_is_given():
-    common = ("--size", "256x192", "--qualities", "1", "--repeat", "1", "--threads", "1")
+    sample = str(BENCHES.parent / "assets" / "seeding.png")  # the repository's own photo
+    common = ("--image", sample, "--size", "256x192", "--qualities", "1", "--repeat", "1")
+    common += ("--threads", "1")
     out = _run("bench_default.py", *common, "--codecs", "jpeg")
     assert "quality 1:" in out and "tinify, 1 thread(s)" in out
     assert "jpeg  q=" in out and "webp" not in out
