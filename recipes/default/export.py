@@ -24,23 +24,27 @@ from tinify.models.gain import GainedMeanScaleHyperprior
 from tinify.zoo import default
 
 
-def release_model(checkpoint: Path, *, raw: bool = False) -> tuple[GainedMeanScaleHyperprior, int]:
-    """The model a release of ``checkpoint`` ships, in eval mode with its tables, and the
-    checkpoint's step. ``raw`` takes the raw weights even where the run kept a moving average
-    (to compare the two; releases ship the average)."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+def _built(state: dict, raw: bool = False) -> GainedMeanScaleHyperprior:
     # The moving average when the run kept one (the recipe's), else the raw weights.
     weights = (None if raw else state.get("ema_state_dict")) or state["state_dict"]
     net = GainedMeanScaleHyperprior.from_state_dict(weights).eval()
     # Quantiles solved exactly (the auxiliary loss converges slowly), then the tables.
     net.update(force=True, update_quantiles=True)
-    return net, int(state.get("step", -1))
+    return net
+
+
+def release_model(checkpoint: Path, *, raw: bool = False) -> tuple[GainedMeanScaleHyperprior, int]:
+    """The model a release of ``checkpoint`` ships, in eval mode with its tables, and the
+    checkpoint's step. ``raw`` takes the raw weights even where the run kept a moving average
+    (to compare the two; releases ship the average)."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    return _built(state, raw), int(state.get("step", -1))
 
 
 def export(checkpoint: Path, out: Path = default.WEIGHTS) -> dict:
     """Writes the weights of ``checkpoint`` to ``out``; returns the metadata written beside."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    net, step = release_model(checkpoint)
+    net, step = _built(state), int(state.get("step", -1))
     torch.manual_seed(0)
     x = torch.rand(1, 3, 64, 128)
     with torch.no_grad():

@@ -51,11 +51,11 @@ def run(variant: str, steps: int, batch: int, patch: int) -> tuple[float, float]
     net = GainedMeanScaleHyperprior(64, 96).train()
     net.mixed_quantization = True
     x = _photo_crops(batch, patch)
-    if variant == "channels_last":
+    parts = set(variant.split("+"))
+    if "channels_last" in parts:
         net = net.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     forward = net
-    parts = set(variant.split("+"))
     if "bf16-transforms" in parts:
         net.g_a = _Autocast(net.g_a)
         net.g_s = _Autocast(net.g_s)
@@ -63,7 +63,7 @@ def run(variant: str, steps: int, batch: int, patch: int) -> tuple[float, float]
         forward = torch.compile(net)
     criterion = RateDistortionLoss(net.lmbda(2))
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-    autocast = variant == "bf16"
+    autocast = "bf16" in parts
     loss = torch.zeros(())
     warm = 0.0
     start = time.perf_counter()

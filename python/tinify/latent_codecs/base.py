@@ -35,9 +35,9 @@ QUANTIZERS = ("noise", "ste")
 #: Where the hyper codecs compute ``params = h_s(z_hat)`` in ``compress`` and ``decompress``:
 #: ``"torch"`` (CompressAI's floats, its bytes) or ``"engine"`` (:mod:`tinify.engine`, the same
 #: bits on every machine, kernel and thread count; see ``docs/determinism.md``).
-T = TypeVar("T", bound=nn.Module)
-
 PRIORS = ("torch", "engine")
+
+T = TypeVar("T", bound=nn.Module)
 
 
 class LatentCodec(nn.Module):
@@ -58,7 +58,6 @@ class LatentCodec(nn.Module):
     ``codec[key]`` returns a child.
     """
 
-    # (*args, **kwargs) lets each codec take its own side inputs (params, gains, ...).
     def prepared(self, key: str, build: Any) -> Any:
         """State prepared from the weights (an engine program, a coder), built by ``build()``
         on first use and kept until the weights may change: a state_dict is loaded, a child
@@ -95,6 +94,7 @@ class LatentCodec(nn.Module):
         state.pop("_prepared", None)
         return state
 
+    # (*args, **kwargs) lets each codec take its own side inputs (params, gains, ...).
     def forward(self, *args: Any, **kwargs: Any) -> LatentForwardOutput:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 

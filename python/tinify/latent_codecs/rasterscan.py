@@ -160,13 +160,17 @@ class RasterScanLatentCodec(LatentCodec):
         evaluation mode goes unseen: call ``train()``/``eval()`` after one.
         """
         tables = self.gaussian_conditional.coding_tables()
+
+        def build() -> tuple[Any, RasterScanCoder | TorchRasterScanCoder]:
+            return tables, self._build_coder()
+
         # The base class drops prepared state when weights may change; the tables are rebuilt
         # by the entropy model's own update(), so the coder is also keyed on them.
-        tables_seen, coder = self.prepared("coder", lambda: (tables, self._build_coder()))
-        if tables_seen is not tables:
+        built_for, coder = self.prepared("coder", build)
+        if built_for is not tables:
             self.drop_prepared()
-            tables_seen, coder = self.prepared("coder", lambda: (tables, self._build_coder()))
-        return coder  # type: ignore[no-any-return]
+            _, coder = self.prepared("coder", build)
+        return coder
 
     def _build_coder(self) -> RasterScanCoder | TorchRasterScanCoder:
         merge = None if type(self).merge is RasterScanLatentCodec.merge else self.merge
