@@ -105,6 +105,10 @@ def barrier() -> None:
 
 
 def cleanup() -> None:
-    """Leaves the process group, if one was joined."""
+    """Leaves the process group, if one was joined, once every rank has reached this call."""
     if _active():
+        # A rank that shuts its connections down while a peer still reads its last message
+        # can abort that peer in gloo's teardown (rank 0 of a torchrun test once died with
+        # SIGABRT after gather): the barrier makes every rank's last exchange complete first.
+        dist.barrier()
         dist.destroy_process_group()

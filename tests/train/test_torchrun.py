@@ -58,7 +58,8 @@ def run(image_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    # The ranks' own output comes first, torchrun's report of a failed rank last: show both.
+    assert proc.returncode == 0, proc.stderr[:3000] + "\n[...]\n" + proc.stderr[-3000:]
     return out
 
 
