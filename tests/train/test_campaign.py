@@ -57,6 +57,8 @@ def test_warmup_then_milestones() -> None:
     assert [f(s) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
     assert f(9) == 1.0 and f(10) == pytest.approx(0.1)
     assert _lr_factor(0, [])(123456) == 1.0
+    third = _lr_factor(0, [5, 8], gamma=1 / 3)
+    assert [third(s) for s in (4, 5, 8)] == pytest.approx([1.0, 1 / 3, 1 / 9])
 
 
 def test_mixed_quantization_feeds_rounded_latents_to_the_synthesis() -> None:
@@ -129,6 +131,8 @@ def test_config_checks_its_settings(tmp_path: Path) -> None:
         ({"batch_size": 0}, "batch_size"),
         ({"scale_min": 0}, "scale_min"),
         ({"ema_decay": 1.0}, "ema_decay"),
+        ({"lr_gamma": 0.0}, "lr_gamma"),
+        ({"lr_gamma": 3.0}, "lr_gamma"),
     ):
         with pytest.raises(ValueError, match=match):
             TrainConfig([tmp_path], "bmshj2018-factorized", **bad)

@@ -97,6 +97,17 @@ def test_resume_is_bit_exact(image_dir: Path, tmp_path: Path, extra: tuple[str, 
     assert not torch.equal(init["g_a.0.weight"], a["g_a.0.weight"])
 
 
+def test_a_milestone_at_the_resumed_step_scales_the_rate_by_gamma(
+    image_dir: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    train(_args(image_dir, run, 3))
+    ckpt = str(run / "checkpoint.pth.tar")
+    train(_args(image_dir, run, 5, "--resume", ckpt, "--lr-milestones", "3", "--lr-gamma", "0.5"))
+    groups = load_training_checkpoint(run / "checkpoint.pth.tar")["optimizer"]["param_groups"]
+    assert groups[0]["lr"] == pytest.approx(1e-3 * 0.5)
+
+
 def test_resume_rejects_a_weights_only_file(image_dir: Path, tmp_path: Path) -> None:
     train(_args(image_dir, tmp_path / "run", 1))
     with pytest.raises(ValueError, match="not a tinify training checkpoint"):

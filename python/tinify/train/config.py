@@ -43,6 +43,7 @@ class TrainConfig:
     lr: float = 1e-4
     aux_lr: float = 1e-3
     lr_milestones: Sequence[int] = ()
+    lr_gamma: float = 0.1
     warmup: int = 0
     ema_decay: float = 0.0
     mixed_quantization: bool = False
@@ -94,6 +95,8 @@ class TrainConfig:
             raise ValueError(f"scale_min must be in (0, 1], got {self.scale_min}")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if not 0 < self.lr_gamma <= 1:
+            raise ValueError(f"lr_gamma must be in (0, 1], got {self.lr_gamma}")
         if self.warmup < 0:
             raise ValueError(f"warmup must be >= 0, got {self.warmup}")
 
@@ -153,7 +156,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         type=int,
         nargs="*",
         default=[],
-        help="steps at which the learning rate is multiplied by 0.1 (none: constant)",
+        help="steps at which the learning rate is multiplied by --lr-gamma (none: constant)",
+    )
+    p.add_argument(
+        "--lr-gamma",
+        type=float,
+        default=0.1,
+        help="the learning rate's factor at each milestone (0.1); on --resume, a milestone at "
+        "the resumed step with gamma 1/3 turns 3e-4 into 1e-4",
     )
     p.add_argument(
         "--warmup",

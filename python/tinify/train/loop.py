@@ -77,14 +77,14 @@ def _rates(net: nn.Module) -> list[int | None]:
     return list(range(k)) if k > 1 else [None]
 
 
-def _lr_factor(warmup: int, milestones: Sequence[int]) -> Any:
+def _lr_factor(warmup: int, milestones: Sequence[int], gamma: float = 0.1) -> Any:
     """The learning rate's factor at each step: a linear warm-up over ``warmup`` steps, then
-    ×0.1 at each milestone (none: constant, so training can go on indefinitely)."""
+    ×``gamma`` at each milestone (none: constant, so training can go on indefinitely)."""
     marks = sorted(milestones)
 
     def factor(step: int) -> float:
         ramp = min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
-        return ramp * 0.1 ** sum(step >= m for m in marks)
+        return ramp * gamma ** sum(step >= m for m in marks)
 
     return factor
 
@@ -194,7 +194,7 @@ class Trainer:
         self.criterion = RateDistortionLoss(lmbda or 1.0, metric=cfg.metric)
         self.optimizer, self.aux_optimizer = configure_optimizers(net, lr=cfg.lr, aux_lr=cfg.aux_lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, _lr_factor(cfg.warmup, cfg.lr_milestones)
+            self.optimizer, _lr_factor(cfg.warmup, cfg.lr_milestones, cfg.lr_gamma)
         )
         # The moving average of the parameters only: the buffers (CDF tables) of the copy are
         # its own, rebuilt from its own weights when it is validated or exported.
