@@ -7,18 +7,20 @@
 #   python recipes/default/heldout.py runs/cooldown/checkpoint.pth.tar /tmp/heldout
 #   python recipes/default/export.py runs/cooldown/checkpoint.pth.tar
 #
-# FROM names another checkpoint; PATCH and BATCH change the crops (PATCH=256 BATCH=2: the
-# same pixels per step in crops whose hyper-latent is 4x4 rather than 2x2). Further arguments
-# go to tinify.train.
+# FROM names another checkpoint; GAMMA the learning rate's factor (default 0.1; GAMMA=0.3333
+# runs a main line at 3e-4 on at 1e-4); PATCH and BATCH change the crops (PATCH=256 BATCH=2:
+# the same pixels per step in crops whose hyper-latent is 4x4 rather than 2x2). Further
+# arguments go to tinify.train.
 set -eu
 FROM=${FROM:-runs/default/checkpoint.pth.tar}
 MORE=${MORE:-1500}
+GAMMA=${GAMMA:-0.1}
 OUT=${OUT:-runs/cooldown}
 mkdir -p "$OUT"
 rm -f "$OUT/log.jsonl"
 cp "$FROM" "$OUT/checkpoint.pth.tar"
 STEP=$(python -c "import sys, torch
 print(torch.load(sys.argv[1], map_location='cpu', weights_only=True)['step'])" "$OUT/checkpoint.pth.tar")
-echo "cool-down of $FROM: steps $STEP -> $((STEP + MORE)) at lr x0.1, in $OUT"
+echo "cool-down of $FROM: steps $STEP -> $((STEP + MORE)) at lr x$GAMMA, in $OUT"
 OUT="$OUT" STEPS=$((STEP + MORE)) exec sh recipes/default/train.sh \
-  --lr-milestones "$STEP" --val-every 0 "$@"
+  --lr-milestones "$STEP" --lr-gamma "$GAMMA" --val-every 0 "$@"
