@@ -1,16 +1,16 @@
 #!/bin/sh
 # The cool-down of a release: a branch of the main line's latest checkpoint trained MORE steps
-# (default 1500) at a tenth of the learning rate, in runs/cooldown. The main line
-# (runs/default) is not touched and goes on at 3e-4; the branch is what export.py ships.
+# (default 1500) at a lower learning rate, in runs/cooldown. The main line (runs/default) is
+# not touched and goes on; the branch is what export.py ships.
 #
 #   sh recipes/default/cooldown.sh                                   # from runs/default
 #   python recipes/default/heldout.py runs/cooldown/checkpoint.pth.tar /tmp/heldout
 #   python recipes/default/export.py runs/cooldown/checkpoint.pth.tar
 #
-# FROM names another checkpoint; GAMMA the learning rate's factor (default 0.1; GAMMA=0.3333
-# runs a main line at 3e-4 on at 1e-4); PATCH and BATCH change the crops (PATCH=256 BATCH=2:
-# the same pixels per step in crops whose hyper-latent is 4x4 rather than 2x2). Further
-# arguments go to tinify.train.
+# FROM names another checkpoint. GAMMA is the factor on train.sh's base rate 3e-4 (default
+# 0.1: 3e-5; 0.3333: 1e-4); the branch's milestone replaces train.sh's own. PATCH and BATCH
+# change the crops (PATCH=256 BATCH=2: the same pixels per step in crops whose hyper-latent
+# is 4x4 rather than 2x2). Further arguments go to tinify.train.
 set -eu
 FROM=${FROM:-runs/default/checkpoint.pth.tar}
 MORE=${MORE:-1500}
