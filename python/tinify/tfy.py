@@ -101,7 +101,7 @@ class TfyHeader:
         mode: ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``: the colour mode decoded.
         quality: the model's quality level, or None.
         metric: ``"mse"``, ``"ms-ssim"`` or None.
-        model_name: the name of a model tinify can rebuild (``"tinify-default-3"``,
+        model_name: the name of a model tinify can rebuild (``"tinify-default-4"``,
             ``"compressai-pretrained"``), or None for a model of the user's own.
         weights_sha256: hex SHA-256 digest of the model's weights, or None.
         bit_depth: bits per coded sample (8).

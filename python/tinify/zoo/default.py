@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Name of the shipped model, recorded in ``.tfy`` headers and shown by ``tinify info``.
-DEFAULT_NAME = "tinify-default-3"
+DEFAULT_NAME = "tinify-default-4"
 #: The registered architecture of the shipped model.
 ARCHITECTURE = "gained-mean-scale-hyperprior"
 #: Its qualities, from the lowest rate (1) to the highest: quality ``q`` is the model's rate
