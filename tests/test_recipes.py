@@ -89,3 +89,22 @@ def test_cooldown_refuses_a_missing_checkpoint(tmp_path):
     assert result.returncode != 0
     assert "none.pth.tar" in result.stderr
     assert not (tmp_path / "out" / "checkpoint.pth.tar").exists()
+
+
+def _options(script: Path) -> dict[str, str]:
+    """The ``-option value`` pairs of a recipe script's command lines."""
+    words = script.read_text().replace("\\\n", " ").split()
+    out = {}
+    for i, word in enumerate(words[:-1]):
+        if word.startswith("-") and not words[i + 1].startswith("-"):
+            out[word] = words[i + 1]
+    return out
+
+
+def test_the_gpu_session_trains_with_the_main_lines_optimiser_and_model():
+    cpu, gpu = _options(RECIPE / "train.sh"), _options(RECIPE / "gpu.sh")
+    shared = ("-m", "--N", "--M", "--lr", "--warmup", "--lr-milestones", "--lr-gamma")
+    shared += ("--aux-lr", "--clip-max-norm", "--ema-decay", "--seed")
+    for option in shared:
+        assert option in cpu, option
+        assert gpu.get(option) == cpu[option], option

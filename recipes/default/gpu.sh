@@ -7,7 +7,8 @@
 #       sh recipes/default/gpu.sh
 #   then: cp <files_at>/checkpoint.pth.tar runs/default/checkpoint.pth.tar and resume on the CPU.
 #
-# The device image has torch but no tinify: the package runs from python/ with the carried
+# The optimiser's settings are train.sh's (phase D: 1e-4 from step 55,500); tests/test_recipes.py
+# checks that the two agree. The device image has torch but no tinify: the package runs from python/ with the carried
 # extension module (abi3, built here).
 set -eu
 OUT=${OUT:-runs/gpu-out}
@@ -22,7 +23,8 @@ status=0
 timeout $((MINUTES * 60)) python3 -m tinify.train runs/gpu-pack \
   -m gained-mean-scale-hyperprior --N 64 --M 96 \
   --steps 100000000 --batch-size 8 --patch-size 256 --repeat 16 --by-pixels --rot90 \
-  --lr 3e-4 --warmup 500 --aux-lr 1e-3 --clip-max-norm 1.0 \
+  --lr 3e-4 --warmup 500 --lr-milestones 55500 --lr-gamma 0.3333333 \
+  --aux-lr 1e-3 --clip-max-norm 1.0 \
   --ema-decay 0.999 --mixed-quantization --bf16 \
   --log-every 100 --save-every 250 --val-every 0 \
   --seed 1 --device cuda --out runs/gpu --no-progress \
