@@ -15,14 +15,25 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 
-__all__ = ["barrier", "cleanup", "gather", "init_from_env", "is_main", "rank", "shard", "world"]
+__all__ = [
+    "barrier",
+    "cleanup",
+    "gather",
+    "init_from_env",
+    "is_main",
+    "leaving",
+    "rank",
+    "shard",
+    "world",
+]
 
 T = TypeVar("T")
 
@@ -104,11 +115,35 @@ def barrier() -> None:
         dist.barrier()
 
 
-def cleanup() -> None:
-    """Leaves the process group, if one was joined, once every rank has reached this call."""
+def cleanup(*, wait: bool = True) -> None:
+    """Leaves the process group, if one was joined.
+
+    Args:
+        wait: first wait until every rank reaches this call (the normal end of a job); False
+            leaves at once, for a rank that failed while the others may never get here.
+    """
     if _active():
-        # A rank that shuts its connections down while a peer still reads its last message
-        # can abort that peer in gloo's teardown (rank 0 of a torchrun test once died with
-        # SIGABRT after gather): the barrier makes every rank's last exchange complete first.
-        dist.barrier()
+        if wait:
+            # A rank that shuts its connections down while a peer still reads its last message
+            # can abort that peer in gloo's teardown (rank 0 of a torchrun test once died with
+            # SIGABRT after gather): the barrier lets every rank's last exchange complete first.
+            dist.barrier()
         dist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def leaving() -> Iterator[None]:
+    """Leaves the process group (if one is joined by then) when the block ends: with
+    :func:`cleanup` when it ends normally, without waiting when it raises.
+
+    Example::
+
+        with leaving():
+            Trainer(config).fit()
+    """
+    try:
+        yield
+    except BaseException:
+        cleanup(wait=False)
+        raise
+    cleanup()

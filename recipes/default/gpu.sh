@@ -7,9 +7,9 @@
 #       sh recipes/default/gpu.sh
 #   then: cp <files_at>/checkpoint.pth.tar runs/default/checkpoint.pth.tar and resume on the CPU.
 #
-# The optimiser's settings are train.sh's (phase D: 1e-4 from step 55,500); tests/test_recipes.py
-# checks that the two agree. The device image has torch but no tinify: the package runs from python/ with the carried
-# extension module (abi3, built here).
+# The model's and optimiser's settings are train.sh's (phase D: 1e-4 from step 55,500);
+# tests/test_recipes.py checks that the two agree. The device image has torch but no tinify:
+# the package runs from python/ with the carried extension module (abi3, built here).
 set -eu
 OUT=${OUT:-runs/gpu-out}
 MINUTES=${MINUTES:-9}

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     images = list_images(args.dataset)
     name, models = _models(args)
     distributed.init_from_env()
-    try:
+    with distributed.leaving():
         doc = evaluate_rd(
             models,
             images,
@@ -105,8 +105,6 @@ def run(args: argparse.Namespace) -> int:
             per_image=args.per_image,
             progress=not args.quiet,
         )
-    finally:
-        distributed.cleanup()
     if doc is None:
         return 0
     if args.output:

@@ -27,8 +27,6 @@ def run(args: argparse.Namespace) -> int:
     from tinify import distributed
     from tinify.train import TrainConfig, Trainer
 
-    try:
+    with distributed.leaving():
         Trainer(TrainConfig.from_namespace(args)).fit()
-    finally:
-        distributed.cleanup()
     return 0

@@ -462,8 +462,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m tinify.train``: parse, train, leave the process group."""
     parser = add_arguments(argparse.ArgumentParser(prog="python -m tinify.train"))
     config = TrainConfig.from_namespace(parser.parse_args(argv))
-    try:
+    with distributed.leaving():
         Trainer(config).fit()
-    finally:
-        distributed.cleanup()
     return 0
